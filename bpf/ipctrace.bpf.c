@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ipctrace: where inter-process communication spends its time.
+ *
+ * Everything is aggregated here, in per-CPU maps; user space only reads the maps.
+ * Only tp_btf programs: they need neither tracefs nor kprobes, and one sys_enter /
+ * sys_exit pair driven by syscall_table.h covers every traced syscall. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ipctrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EBUSY 16
+#define VM_SHARED 0x00000008UL
+#define MAP_SHARED 0x01
+#define MAP_SHARED_VALIDATE 0x03
+#define MAP_ANONYMOUS 0x20
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFREG 0100000
+#define S_IFIFO 0010000
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define SOCK_DGRAM 2
+#define SOCK_SEQPACKET 5
+#define SOCK_TYPE_MASK 0xf
+#define PIPEFS_MAGIC 0x50495045
+#define TMPFS_MAGIC 0x01021994
+#define HUGETLBFS_MAGIC 0x958458f6
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define USER_ADDR_LIMIT 0x00007ffffffff000ULL
+
+/* Set by the collector before load. */
+const volatile unsigned int filter_mode = FILTER_TARGETS;
+const volatile unsigned int self_tgid = 0;
+
+static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
+#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg) [nr] = {classify, mechanism, bytes, arg},
+#include "syscall_table.h"
+#undef IPC_SYSCALL
+};
+
+static const struct syscall_stats zero_syscall_stats;
+static const struct proc_mech_stats zero_proc_mech_stats;
+
+struct inflight {
+	unsigned long long start_ns;
+	unsigned long long arg; /* the rule's `arg`, kept for BYTES_ARG_IN */
+	unsigned short nr;
+	unsigned char mechanism;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, u32); /* tgid */
+	__type(value, u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u32); /* tid */
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct syscall_key);
+	__type(value, struct syscall_stats);
+} syscall_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct proc_mech_key);
+	__type(value, struct proc_mech_stats);
+} proc_mech_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u32); /* tgid */
+	__type(value, struct proc_info);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_COUNT);
+	__type(key, u32);
+	__type(value, u64);
+} drops SEC(".maps");
+
+static __always_inline void count_drop(u32 reason)
+{
+	u64 *n = bpf_map_lookup_elem(&drops, &reason);
+	if (n)
+		(*n)++;
+}
+
+static __always_inline bool is_target(u32 tgid)
+{
+	if (filter_mode == FILTER_ALL)
+		return tgid != self_tgid && tgid != 0;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void remember_proc(u32 tgid, struct task_struct *task)
+{
+	struct proc_info info = {};
+
+	if (bpf_map_lookup_elem(&procs, &tgid))
+		return;
+	info.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	BPF_CORE_READ_STR_INTO(&info.comm, task, group_leader, comm);
+	if (bpf_map_update_elem(&procs, &tgid, &info, BPF_NOEXIST) && !bpf_map_lookup_elem(&procs, &tgid))
+		count_drop(DROP_PROC_FULL);
+}
+
+static __always_inline u32 log2_slot(u64 v)
+{
+	u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
+}
+
+static __always_inline unsigned long syscall_arg(struct pt_regs *regs, u32 i)
+{
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, di);
+	case 1: return BPF_CORE_READ(regs, si);
+	case 2: return BPF_CORE_READ(regs, dx);
+	case 3: return BPF_CORE_READ(regs, r10);
+	case 4: return BPF_CORE_READ(regs, r8);
+	default: return BPF_CORE_READ(regs, r9);
+	}
+}
+
+static __always_inline bool name_starts(const unsigned char *name, const char *prefix, int len)
+{
+	char buf[8] = {};
+
+	if (bpf_probe_read_kernel(buf, len, name))
+		return false;
+	for (int i = 0; i < len && i < 8; i++)
+		if (buf[i] != prefix[i])
+			return false;
+	return true;
+}
+
+/* A tmpfs file is POSIX shm when it is a memfd or lives on a tmpfs mounted on "shm". Mounts
+ * stacked on /dev/shm sit on the root of the one below: climb to where it is mounted. */
+static __always_inline bool is_posix_shm_file(struct file *file, const unsigned char *name)
+{
+	struct vfsmount *vfs = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = (void *)vfs - bpf_core_field_offset(struct mount, mnt);
+	struct dentry *mountpoint = BPF_CORE_READ(mnt, mnt_mountpoint);
+	char at[4] = {};
+
+	if (name_starts(name, "memfd:", 6))
+		return true;
+	for (int i = 0; i < 4; i++) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt || mountpoint != BPF_CORE_READ(up, mnt.mnt_root))
+			break;
+		mnt = up;
+		mountpoint = BPF_CORE_READ(mnt, mnt_mountpoint);
+	}
+	bpf_probe_read_kernel(at, sizeof(at), BPF_CORE_READ(mountpoint, d_name.name));
+	return at[0] == 's' && at[1] == 'h' && at[2] == 'm' && at[3] == 0;
+}
+
+/* The mechanism of a file that is mapped MAP_SHARED. */
+static __always_inline u8 classify_mapped_file(struct file *file)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	unsigned long magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	umode_t mode = BPF_CORE_READ(inode, i_mode);
+	const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+
+	if (magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) {
+		if (name_starts(name, "SYSV", 4))
+			return MECH_SYSV_SHM;
+		if (name_starts(name, "dev/zero", 8))
+			return MECH_MMAP_ANON;
+		if (is_posix_shm_file(file, name))
+			return MECH_POSIX_SHM;
+	}
+	return (mode & S_IFMT) == S_IFREG ? MECH_MMAP_FILE : MECH_NONE;
+}
+
+static __always_inline u8 classify_socket(u16 family, u16 type)
+{
+	type &= SOCK_TYPE_MASK;
+	if (family == AF_UNIX)
+		return type == SOCK_STREAM ? MECH_UNIX_STREAM : MECH_UNIX_DGRAM;
+	if (family == AF_INET || family == AF_INET6) {
+		if (type == SOCK_STREAM)
+			return MECH_TCP;
+		if (type == SOCK_DGRAM)
+			return MECH_UDP;
+	}
+	return MECH_NONE;
+}
+
+static __always_inline struct file *file_of_fd(struct task_struct *task, unsigned long fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
+/* What kind of IPC the file behind an fd is, read from the task's file table. */
+static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd)
+{
+	struct file *file = file_of_fd(task, fd);
+	struct inode *inode;
+	unsigned long magic;
+	umode_t mode;
+
+	if (!file)
+		return MECH_NONE;
+	inode = BPF_CORE_READ(file, f_inode);
+	magic = BPF_CORE_READ(inode, i_sb, s_magic);
+	mode = BPF_CORE_READ(inode, i_mode);
+
+	switch (mode & S_IFMT) {
+	case S_IFIFO:
+		return magic == PIPEFS_MAGIC ? MECH_PIPE : MECH_FIFO;
+	case S_IFSOCK: {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+
+		return classify_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type));
+	}
+	case S_IFREG: {
+		const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+
+		if (magic == TMPFS_MAGIC && is_posix_shm_file(file, name))
+			return MECH_POSIX_SHM;
+		return MECH_FILE;
+	}
+	}
+	if (magic == ANON_INODE_FS_MAGIC &&
+	    name_starts(BPF_CORE_READ(file, f_path.dentry, d_name.name), "[eventfd", 8))
+		return MECH_EVENTFD;
+	return MECH_NONE;
+}
+
+struct vma_lookup {
+	u8 mechanism;
+};
+
+static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_lookup *out = data;
+	struct file *file;
+
+	if (!(BPF_CORE_READ(vma, vm_flags) & VM_SHARED))
+		return 0; /* private mapping: not IPC */
+	file = BPF_CORE_READ(vma, vm_file);
+	out->mechanism = file ? classify_mapped_file(file) : MECH_MMAP_ANON;
+	return 0;
+}
+
+/* The mechanism of the mapping containing addr, or MECH_NONE; false if it could not be looked up. */
+static __always_inline bool mechanism_at(struct task_struct *task, u64 addr, u8 *mechanism)
+{
+	struct vma_lookup out = {MECH_NONE};
+	long err = bpf_find_vma(task, addr, classify_vma, &out, 0);
+
+	*mechanism = out.mechanism;
+	return err != -EBUSY;
+}
+
+static __always_inline u8 classify_call(const struct syscall_rule *rule, struct pt_regs *regs)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	switch (rule->classify) {
+	case CLS_FIXED:
+		return rule->mechanism;
+	case CLS_FD:
+		return classify_fd(task, syscall_arg(regs, 0));
+	case CLS_MMAP: {
+		unsigned long flags = syscall_arg(regs, 3);
+
+		if ((flags & MAP_SHARED_VALIDATE) == 0 || (flags & MAP_SHARED_VALIDATE) == 2)
+			return MECH_NONE; /* MAP_PRIVATE */
+		if (flags & MAP_ANONYMOUS)
+			return MECH_MMAP_ANON;
+		{
+			struct file *file = file_of_fd(task, syscall_arg(regs, 4));
+
+			return file ? classify_mapped_file(file) : MECH_NONE;
+		}
+	}
+	case CLS_ADDR: {
+		u8 mechanism;
+
+		mechanism_at(task, syscall_arg(regs, 0), &mechanism);
+		return mechanism;
+	}
+	case CLS_SOCKET:
+		return classify_socket(syscall_arg(regs, 0), syscall_arg(regs, 1));
+	case CLS_SHM_PATH: {
+		char path[10] = {};
+
+		bpf_probe_read_user_str(path, sizeof(path), (void *)syscall_arg(regs, rule->arg));
+		return name_starts((const unsigned char *)path, "/dev/shm", 8) && path[8] == '/' ? MECH_POSIX_SHM
+												: MECH_NONE;
+	}
+	case CLS_MKNOD_FIFO:
+		return (syscall_arg(regs, rule->arg) & S_IFMT) == S_IFIFO ? MECH_FIFO : MECH_NONE;
+	}
+	return MECH_NONE;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	const struct syscall_rule *rule;
+	struct inflight call = {};
+	u64 id;
+	u32 tid;
+
+	if ((unsigned long)nr >= IPC_MAX_SYSCALL_NR)
+		return 0;
+	rule = &rules[nr];
+	if (rule->classify == CLS_NONE)
+		return 0; /* not a traced syscall: the common case, decided first */
+	id = bpf_get_current_pid_tgid();
+	if (!is_target(id >> 32))
+		return 0;
+
+	call.mechanism = classify_call(rule, regs);
+	if (call.mechanism == MECH_NONE)
+		return 0;
+	call.nr = nr;
+	if (rule->bytes == BYTES_ARG_IN)
+		call.arg = syscall_arg(regs, rule->arg);
+	call.start_ns = bpf_ktime_get_ns();
+	tid = (u32)id;
+	if (bpf_map_update_elem(&inflight, &tid, &call, BPF_ANY))
+		count_drop(DROP_INFLIGHT_FULL);
+	return 0;
+}
+
+static __always_inline struct syscall_stats *syscall_stats_for(struct syscall_key *key)
+{
+	struct syscall_stats *s = bpf_map_lookup_elem(&syscall_stats, key);
+
+	if (s)
+		return s;
+	bpf_map_update_elem(&syscall_stats, key, &zero_syscall_stats, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&syscall_stats, key);
+	if (!s)
+		count_drop(DROP_STATS_FULL);
+	else
+		remember_proc(key->tgid, bpf_get_current_task_btf());
+	return s;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	u32 tid = (u32)id;
+	struct inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+	struct syscall_key key = {};
+	struct syscall_stats *s;
+	const struct syscall_rule *rule;
+	u64 duration;
+
+	if (!call)
+		return 0; /* not traced, or entered before tracing started */
+	duration = bpf_ktime_get_ns() - call->start_ns;
+	key.tgid = id >> 32;
+	key.nr = call->nr;
+	key.mechanism = call->mechanism;
+	if (key.nr >= IPC_MAX_SYSCALL_NR) {
+		bpf_map_delete_elem(&inflight, &tid);
+		return 0;
+	}
+	rule = &rules[key.nr];
+
+	s = syscall_stats_for(&key);
+	if (s) {
+		s->count++;
+		s->total_ns += duration;
+		s->hist[log2_slot(duration)]++;
+		if (ret < 0) {
+			s->errors++;
+		} else {
+			switch (rule->bytes) {
+			case BYTES_RET_IN: s->bytes_in += ret; break;
+			case BYTES_RET_OUT: s->bytes_out += ret; break;
+			case BYTES_ARG_IN: s->bytes_in += call->arg; break;
+			case BYTES_RET_ZERO: s->bytes_zero_copy += ret; break;
+			}
+		}
+	}
+	bpf_map_delete_elem(&inflight, &tid);
+	return 0;
+}
+
+static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechanism)
+{
+	struct proc_mech_key key = {.tgid = tgid, .mechanism = mechanism};
+	struct proc_mech_stats *s = bpf_map_lookup_elem(&proc_mech_stats, &key);
+
+	if (s)
+		return s;
+	bpf_map_update_elem(&proc_mech_stats, &key, &zero_proc_mech_stats, BPF_NOEXIST);
+	s = bpf_map_lookup_elem(&proc_mech_stats, &key);
+	if (!s)
+		count_drop(DROP_STATS_FULL);
+	else
+		remember_proc(tgid, bpf_get_current_task_btf());
+	return s;
+}
+
+/* The mechanism of the call a thread is inside, or MECH_NONE. */
+static __always_inline u8 current_call_mechanism(u32 tid)
+{
+	struct inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+
+	return call ? call->mechanism : MECH_NONE;
+}
+
+/* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
+ * a private user buffer inside an IPC call is that call's copy touching a fresh page. */
+static __always_inline void on_fault(u64 address, bool kernel_mode)
+{
+	u64 id = bpf_get_current_pid_tgid();
+	struct proc_mech_stats *s;
+	u8 mechanism;
+
+	if (!is_target(id >> 32) || address >= USER_ADDR_LIMIT)
+		return;
+	if (!mechanism_at(bpf_get_current_task_btf(), address, &mechanism))
+		count_drop(DROP_FAULT_UNRESOLVED);
+	if (mechanism != MECH_NONE || !kernel_mode) {
+		s = proc_mech_for(id >> 32, mechanism);
+		if (s)
+			s->page_faults++;
+		return;
+	}
+	s = proc_mech_for(id >> 32, current_call_mechanism((u32)id));
+	if (s)
+		s->copy_faults++;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	on_fault(address, false);
+	return 0;
+}
+
+SEC("tp_btf/page_fault_kernel")
+int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+{
+	on_fault(address, true);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+	     unsigned int prev_state)
+{
+	u32 tgid = prev->tgid;
+	struct proc_mech_stats *s;
+
+	if (!is_target(tgid))
+		return 0;
+	s = proc_mech_for(tgid, current_call_mechanism(prev->pid));
+	if (!s)
+		return 0;
+	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
+	if (!preempt && prev_state != 0)
+		s->voluntary_switches++;
+	else
+		s->involuntary_switches++;
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
+	     int result)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct proc_mech_stats *s;
+
+	if (!is_target(tgid))
+		return 0;
+	s = proc_mech_for(tgid, MECH_SIGNAL);
+	if (s)
+		s->signals_sent++;
+	return 0;
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct proc_mech_stats *s;
+
+	if (!is_target(tgid))
+		return 0;
+	s = proc_mech_for(tgid, MECH_SIGNAL);
+	if (s)
+		s->signals_delivered++;
+	return 0;
+}
+
+/* Follow the traced tree: a child process of a target is a target from its first instruction. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	struct proc_info info = {};
+	u8 one = 1;
+
+	if (child_tgid == parent_tgid || filter_mode == FILTER_ALL || !is_target(parent_tgid))
+		return 0; /* a new thread, or not ours */
+	if (bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY)) {
+		count_drop(DROP_TARGETS_FULL);
+		return 0;
+	}
+	info.ppid = parent_tgid;
+	BPF_CORE_READ_STR_INTO(&info.comm, parent, comm);
+	if (bpf_map_update_elem(&procs, &child_tgid, &info, BPF_ANY))
+		count_drop(DROP_PROC_FULL);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	u32 tgid = p->tgid;
+	struct proc_info *info;
+
+	if (!is_target(tgid))
+		return 0;
+	remember_proc(tgid, p);
+	info = bpf_map_lookup_elem(&procs, &tgid);
+	if (info)
+		BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	u32 tid = p->pid, tgid = p->tgid;
+	struct proc_info *info;
+
+	bpf_map_delete_elem(&inflight, &tid); /* a thread killed inside a call never exits it */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0 || !is_target(tgid))
+		return 0; /* other threads live on, or not ours */
+	info = bpf_map_lookup_elem(&procs, &tgid);
+	if (info) {
+		info->exited = 1;
+		BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
+	}
+	if (filter_mode == FILTER_TARGETS)
+		bpf_map_delete_elem(&targets, &tgid);
+	return 0;
+}

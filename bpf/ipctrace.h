@@ -1,0 +1,115 @@
+/* Structures and constants shared by ipctrace.bpf.c and the C++ collector.
+ * Plain C, fixed-width fields only: both compilers must agree on every layout. */
+#ifndef IPCTRACE_H
+#define IPCTRACE_H
+
+#define IPC_MAX_SYSCALL_NR 512 /* x86_64 syscall numbers in the table stay below this */
+#define IPC_HIST_SLOTS 40      /* log2(ns) buckets: slot k counts calls in [2^k, 2^(k+1)) ns */
+#define IPC_COMM_LEN 16
+
+/* Mechanism keys (the JSON keys are in mechanisms.cpp, same order). */
+enum ipc_mechanism {
+	MECH_NONE = 0, /* not IPC: page faults and context switches outside any IPC object or call */
+	MECH_SYSV_SHM,
+	MECH_SYSV_SEM,
+	MECH_SYSV_MSG,
+	MECH_POSIX_SHM,
+	MECH_MMAP_FILE,
+	MECH_MMAP_ANON,
+	MECH_POSIX_MQ,
+	MECH_FUTEX,
+	MECH_PIPE,
+	MECH_FIFO,
+	MECH_UNIX_STREAM,
+	MECH_UNIX_DGRAM,
+	MECH_TCP,
+	MECH_UDP,
+	MECH_EVENTFD,
+	MECH_SIGNAL,
+	MECH_FILE,
+	MECH_COUNT,
+};
+
+/* How sys_enter finds the mechanism of a call. */
+enum ipc_classify {
+	CLS_NONE = 0,   /* syscall not traced */
+	CLS_FIXED,      /* the table's mechanism */
+	CLS_FD,         /* by the file behind fd arg0 (pipe, fifo, socket kind, eventfd, regular file) */
+	CLS_MMAP,       /* by mmap's flags and fd: private mappings are not IPC */
+	CLS_ADDR,       /* by the mapping found at address arg0 (munmap, msync) */
+	CLS_SOCKET,     /* by socket()/socketpair()'s domain and type */
+	CLS_SHM_PATH,   /* a path (argument `arg`) under /dev/shm: shm_open, shm_unlink */
+	CLS_MKNOD_FIFO, /* mknod/mknodat whose mode (argument `arg`) is S_IFIFO: mkfifo */
+};
+
+/* Which bytes a successful call moved across the user/kernel boundary. */
+enum ipc_bytes {
+	BYTES_NONE = 0,
+	BYTES_RET_IN,   /* return value, user → kernel (write, send*) */
+	BYTES_RET_OUT,  /* return value, kernel → user (read, recv*, msgrcv) */
+	BYTES_ARG_IN,   /* the argument `arg`, user → kernel, on success (msgsnd) */
+	BYTES_RET_ZERO, /* return value, moved without a user copy (splice, sendfile, tee, vmsplice) */
+};
+
+struct syscall_rule {
+	unsigned char classify; /* enum ipc_classify */
+	unsigned char mechanism; /* enum ipc_mechanism, for CLS_FIXED */
+	unsigned char bytes;    /* enum ipc_bytes */
+	unsigned char arg;      /* argument index read by BYTES_ARG_IN, CLS_SHM_PATH, CLS_MKNOD_FIFO */
+};
+
+/* Aggregation key of the per-call statistics. */
+struct syscall_key {
+	unsigned int tgid;
+	unsigned short nr;
+	unsigned char mechanism;
+	unsigned char pad;
+};
+
+struct syscall_stats {
+	unsigned long long count;
+	unsigned long long errors;
+	unsigned long long total_ns;
+	unsigned long long bytes_in;   /* user → kernel */
+	unsigned long long bytes_out;  /* kernel → user */
+	unsigned long long bytes_zero_copy;
+	unsigned long long hist[IPC_HIST_SLOTS];
+};
+
+/* Per process and mechanism: what is not a syscall. */
+struct proc_mech_key {
+	unsigned int tgid;
+	unsigned int mechanism;
+};
+
+struct proc_mech_stats {
+	unsigned long long page_faults;      /* faults on this mechanism's shared mappings */
+	unsigned long long copy_faults;      /* kernel-mode faults on user buffers inside its calls */
+	unsigned long long voluntary_switches;   /* blocked inside one of its calls */
+	unsigned long long involuntary_switches; /* preempted inside one of its calls */
+	unsigned long long signals_sent;
+	unsigned long long signals_delivered;
+};
+
+struct proc_info {
+	unsigned int ppid;
+	unsigned int exited;
+	char comm[IPC_COMM_LEN];
+};
+
+/* What could not be recorded: reported, never silent. */
+enum ipc_drop {
+	DROP_INFLIGHT_FULL = 0, /* a call's entry could not be remembered: its exit is lost */
+	DROP_STATS_FULL,        /* the statistics map is full */
+	DROP_PROC_FULL,         /* the process tables are full */
+	DROP_TARGETS_FULL,      /* a forked child could not be followed */
+	DROP_FAULT_UNRESOLVED,  /* the faulting mapping could not be looked up (mmap lock busy) */
+	DROP_COUNT,
+};
+
+enum ipc_filter_mode {
+	FILTER_TARGETS = 0, /* the tgids in the targets map and the children they fork */
+	FILTER_ALL = 1,     /* every process but ipctrace itself */
+};
+
+#endif /* IPCTRACE_H */

@@ -1,0 +1,28 @@
+# bpf_skeleton(<name> <source.bpf.c>): compiles a BPF object with clang and generates
+# <name>.skel.h with bpftool, as its own target <name>_skel, so parallel builds cannot race.
+find_program(BPF_CLANG NAMES clang clang-14 REQUIRED)
+find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
+
+set(IPCTRACE_BPF_GEN_DIR ${CMAKE_BINARY_DIR}/bpf)
+file(MAKE_DIRECTORY ${IPCTRACE_BPF_GEN_DIR})
+
+function(bpf_skeleton name source)
+  set(obj ${IPCTRACE_BPF_GEN_DIR}/${name}.bpf.o)
+  set(skel ${IPCTRACE_BPF_GEN_DIR}/${name}.skel.h)
+  get_filename_component(src_dir ${source} DIRECTORY)
+  file(GLOB bpf_headers ${src_dir}/*.h)
+  add_custom_command(
+    OUTPUT ${obj}
+    COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror
+            -I${src_dir} -I${IPCTRACE_BPF_GEN_DIR} -c ${source} -o ${obj}
+    DEPENDS ${source} ${bpf_headers}
+    COMMENT "BPF ${name}.bpf.o"
+    VERBATIM)
+  add_custom_command(
+    OUTPUT ${skel}
+    COMMAND ${BPFTOOL} gen skeleton ${obj} name ${name}_bpf > ${skel}
+    DEPENDS ${obj}
+    COMMENT "BPF skeleton ${name}.skel.h"
+    VERBATIM)
+  add_custom_target(${name}_skel DEPENDS ${skel})
+endfunction()

@@ -1,0 +1,27 @@
+// Names for the shared enums of bpf/ipctrace.h and the syscall table: the JSON keys.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+extern "C" {
+#include "ipctrace.h"
+}
+
+namespace ipctrace {
+
+using Mechanism = enum ipc_mechanism;
+
+// JSON key of a mechanism ("sysv_shm", …); MECH_NONE is "other".
+std::string_view mechanism_key(Mechanism m);
+std::optional<Mechanism> mechanism_from_key(std::string_view key);
+// Mechanisms that are IPC proper; MECH_FILE (regular file I/O) is reported apart.
+bool is_ipc(Mechanism m);
+
+// Syscall name for a traced syscall number, "" if the number is not in the table.
+std::string_view syscall_name(unsigned nr);
+std::optional<unsigned> syscall_number(std::string_view name);
+// The table row of a traced syscall, nullopt if not traced.
+std::optional<syscall_rule> syscall_rule_of(unsigned nr);
+
+}  // namespace ipctrace

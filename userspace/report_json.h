@@ -1,0 +1,14 @@
+// The JSON document of a report (schema in docs/json.md).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "report.h"
+
+namespace ipctrace {
+
+nlohmann::json report_to_json(const Report& report);
+nlohmann::json workload_to_json(const workloads::Result& result);
+nlohmann::json mechanism_to_json(const MechanismFigures& figures);
+
+}  // namespace ipctrace

@@ -1,0 +1,22 @@
+// Sizes and counts as users type them: 4096, 4K, 64KiB, 1M, 1G; 100000, 100k, 1M.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace ipctrace {
+
+// A parsed value or a one-line error message.
+using Parsed = std::variant<uint64_t, std::string>;
+
+// Bytes with an optional binary suffix: K, KB, KiB = 1024; M, G, T likewise. Case-insensitive.
+Parsed parse_size(std::string_view text);
+// A count with an optional decimal suffix: k = 1000, M = 1000000, G = 10^9.
+Parsed parse_count(std::string_view text);
+
+// 4096 -> "4.0 KiB"; whole bytes below 1 KiB.
+std::string format_bytes(double bytes);
+
+}  // namespace ipctrace

@@ -1,0 +1,45 @@
+// The in-kernel aggregates as read from the BPF maps, summed over CPUs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "mechanisms.h"
+
+namespace ipctrace {
+
+struct CallStats {
+    uint64_t count = 0, errors = 0, total_ns = 0;
+    uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;
+    std::array<uint64_t, IPC_HIST_SLOTS> hist{};
+    CallStats& operator+=(const CallStats& o);
+};
+
+struct ProcMechStats {
+    uint64_t page_faults = 0, copy_faults = 0;
+    uint64_t voluntary_switches = 0, involuntary_switches = 0;
+    uint64_t signals_sent = 0, signals_delivered = 0;
+    ProcMechStats& operator+=(const ProcMechStats& o);
+};
+
+struct ProcInfo {
+    pid_t ppid = 0;
+    bool exited = false;
+    std::string comm;
+};
+
+struct Snapshot {
+    // (tgid, mechanism, syscall nr) -> stats
+    std::map<std::tuple<pid_t, Mechanism, unsigned>, CallStats> calls;
+    // (tgid, mechanism) -> stats; MECH_NONE holds what happened outside IPC
+    std::map<std::pair<pid_t, Mechanism>, ProcMechStats> proc_mech;
+    std::map<pid_t, ProcInfo> procs;
+    std::array<uint64_t, DROP_COUNT> drops{};
+};
+
+}  // namespace ipctrace

@@ -1,0 +1,151 @@
+#include "tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <vector>
+
+#include "ipctrace.skel.h"
+
+namespace ipctrace {
+namespace {
+
+bool g_verbose = false;
+
+int print_libbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+    if (level == LIBBPF_DEBUG || !g_verbose) return 0;
+    return std::vfprintf(stderr, fmt, args);
+}
+
+std::string error_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// Iterates a map's keys, calling fn(key, values-of-every-CPU).
+template <typename Key, typename Value, typename Fn>
+void for_each_percpu(int fd, Fn fn) {
+    const int ncpus = libbpf_num_possible_cpus();
+    std::vector<Value> values(ncpus > 0 ? ncpus : 1);
+    Key key{}, next{};
+    Key* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        if (bpf_map_lookup_elem(fd, &next, values.data()) == 0) fn(next, values);
+        key = next;
+        prev = &key;
+    }
+}
+
+template <typename Key, typename Value, typename Fn>
+void for_each(int fd, Fn fn) {
+    Key key{}, next{};
+    Key* prev = nullptr;
+    Value value{};
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        if (bpf_map_lookup_elem(fd, &next, &value) == 0) fn(next, value);
+        key = next;
+        prev = &key;
+    }
+}
+
+}  // namespace
+
+CallStats& CallStats::operator+=(const CallStats& o) {
+    count += o.count;
+    errors += o.errors;
+    total_ns += o.total_ns;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    bytes_zero_copy += o.bytes_zero_copy;
+    for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
+    return *this;
+}
+
+ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
+    page_faults += o.page_faults;
+    copy_faults += o.copy_faults;
+    voluntary_switches += o.voluntary_switches;
+    involuntary_switches += o.involuntary_switches;
+    signals_sent += o.signals_sent;
+    signals_delivered += o.signals_delivered;
+    return *this;
+}
+
+void Tracer::SkeletonDeleter::operator()(ipctrace_bpf* skel) const { ipctrace_bpf__destroy(skel); }
+void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
+
+Tracer::Tracer(Scope scope, bool verbose) {
+    g_verbose = verbose;
+    libbpf_set_print(print_libbpf);
+    skel_.reset(ipctrace_bpf__open());
+    if (!skel_) throw TraceError("open BPF object: " + error_text(errno));
+    skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : FILTER_TARGETS;
+    skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
+    if (int err = ipctrace_bpf__load(skel_.get()))
+        throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));
+}
+
+Tracer::~Tracer() = default;
+
+void Tracer::add_target(pid_t tgid) {
+    const uint32_t key = static_cast<uint32_t>(tgid);
+    const uint8_t one = 1;
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.targets), &key, &one, BPF_ANY))
+        throw TraceError("add pid " + std::to_string(tgid) + " to the targets map: " + error_text(errno));
+}
+
+void Tracer::attach() {
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link) {
+            const int err = errno;
+            links_.clear();
+            throw TraceError(std::string("attach ") + bpf_program__section_name(prog) + ": " + error_text(err));
+        }
+        links_.emplace_back(link);
+    }
+}
+
+void Tracer::detach() { links_.clear(); }
+
+Snapshot Tracer::snapshot() const {
+    Snapshot snap;
+    for_each_percpu<syscall_key, syscall_stats>(
+        bpf_map__fd(skel_->maps.syscall_stats), [&](const syscall_key& k, const std::vector<syscall_stats>& per_cpu) {
+            CallStats& out = snap.calls[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.nr}];
+            for (const auto& v : per_cpu) {
+                CallStats c;
+                c.count = v.count;
+                c.errors = v.errors;
+                c.total_ns = v.total_ns;
+                c.bytes_in = v.bytes_in;
+                c.bytes_out = v.bytes_out;
+                c.bytes_zero_copy = v.bytes_zero_copy;
+                for (size_t i = 0; i < c.hist.size(); ++i) c.hist[i] = v.hist[i];
+                out += c;
+            }
+        });
+    for_each_percpu<proc_mech_key, proc_mech_stats>(
+        bpf_map__fd(skel_->maps.proc_mech_stats),
+        [&](const proc_mech_key& k, const std::vector<proc_mech_stats>& per_cpu) {
+            ProcMechStats& out = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
+            for (const auto& v : per_cpu)
+                out += ProcMechStats{v.page_faults,          v.copy_faults,  v.voluntary_switches,
+                                     v.involuntary_switches, v.signals_sent, v.signals_delivered};
+        });
+    for_each<uint32_t, proc_info>(bpf_map__fd(skel_->maps.procs), [&](uint32_t tgid, const proc_info& info) {
+        snap.procs[static_cast<pid_t>(tgid)] =
+            ProcInfo{static_cast<pid_t>(info.ppid), info.exited != 0, std::string(info.comm, strnlen(info.comm, sizeof info.comm))};
+    });
+    const int ncpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
+    for (uint32_t reason = 0; reason < DROP_COUNT; ++reason) {
+        if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.drops), &reason, per_cpu.data()) == 0)
+            for (uint64_t n : per_cpu) snap.drops[reason] += n;
+    }
+    return snap;
+}
+
+}  // namespace ipctrace

@@ -1,0 +1,52 @@
+// Owns the BPF skeleton: opens, loads and attaches the probes, fills the target set,
+// and reads the in-kernel aggregates. Every libbpf object is released by RAII.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "snapshot.h"
+
+struct ipctrace_bpf;
+struct bpf_link;
+
+namespace ipctrace {
+
+struct TraceError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Tracer {
+public:
+    enum class Scope { Targets, All };
+
+    // Opens and loads the programs; throws TraceError with context ("load: …").
+    Tracer(Scope scope, bool verbose);
+    ~Tracer();
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+
+    // Adds a process (and, from then on, the children it forks) to the traced set.
+    void add_target(pid_t tgid);
+    // Attaches every program; throws "attach tp_btf/sys_enter: Operation not permitted".
+    void attach();
+    // Detaches every program (the maps stay readable).
+    void detach();
+    Snapshot snapshot() const;
+
+private:
+    struct SkeletonDeleter {
+        void operator()(ipctrace_bpf* skel) const;
+    };
+    struct LinkDeleter {
+        void operator()(bpf_link* link) const;
+    };
+    std::unique_ptr<ipctrace_bpf, SkeletonDeleter> skel_;
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
+};
+
+}  // namespace ipctrace
