@@ -65,6 +65,14 @@ int main(int argc, char** argv) {
     run_cmd->add_option("-o,--output", run.output, "Write the report to FILE instead of stdout");
     run_cmd->add_flag("--no-trace", [&](std::int64_t) { run.trace = false; }, "Run the workload without probes (baseline)");
 
+    // CLI11 would only say "A subcommand is required" for a mistyped one.
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg.empty() || arg[0] == '-') continue;
+        const auto known = app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == arg; });
+        if (known.empty()) return usage_error("unknown command '" + arg + "' (commands: list, run; see --help)");
+        break;
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -5,20 +5,20 @@
 namespace ipctrace {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 std::string syscall_label(unsigned nr) {
     const auto name = syscall_name(nr);
     return name.empty() ? "syscall_" + std::to_string(nr) : std::string(name);
 }
 
-json histogram(const std::array<uint64_t, IPC_HIST_SLOTS>& hist) {
+nlohmann::ordered_json histogram(const std::array<uint64_t, IPC_HIST_SLOTS>& hist) {
     size_t used = hist.size();
     while (used > 0 && hist[used - 1] == 0) --used;
     return json(std::vector<uint64_t>(hist.begin(), hist.begin() + static_cast<long>(used)));
 }
 
-json call_to_json(const CallStats& c) {
+nlohmann::ordered_json call_to_json(const CallStats& c) {
     return {{"count", c.count},
             {"errors", c.errors},
             {"total_ns", c.total_ns},
@@ -30,7 +30,7 @@ json call_to_json(const CallStats& c) {
             {"latency_log2_ns", histogram(c.hist)}};
 }
 
-json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {
+nlohmann::ordered_json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {
     json out = json::object();
     for (const auto& [mech, figures] : table)
         if (is_ipc(mech) || (mech == MECH_FILE && include_file_io)) out[std::string(mechanism_key(mech))] = mechanism_to_json(figures);
@@ -39,7 +39,7 @@ json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {
 
 }  // namespace
 
-json mechanism_to_json(const MechanismFigures& m) {
+nlohmann::ordered_json mechanism_to_json(const MechanismFigures& m) {
     json syscalls = json::object();
     for (const auto& [nr, stats] : m.syscalls) syscalls[syscall_label(nr)] = call_to_json(stats);
     return {{"syscalls", syscalls},
@@ -55,7 +55,7 @@ json mechanism_to_json(const MechanismFigures& m) {
             {"signals", {{"sent", m.events.signals_sent}, {"delivered", m.events.signals_delivered}}}};
 }
 
-json workload_to_json(const workloads::Result& r) {
+nlohmann::ordered_json workload_to_json(const workloads::Result& r) {
     json ops = json::object();
     for (size_t nr = 0; nr < r.ops.size(); ++nr)
         if (r.ops[nr]) ops[syscall_label(static_cast<unsigned>(nr))] = r.ops[nr];
@@ -89,7 +89,7 @@ json workload_to_json(const workloads::Result& r) {
     return out;
 }
 
-json report_to_json(const Report& report) {
+nlohmann::ordered_json report_to_json(const Report& report) {
     json doc = {{"schema_version", kSchemaVersion},
                 {"tool", {{"name", "ipctrace"}, {"version", IPCTRACE_VERSION}}},
                 {"mode", report.mode},

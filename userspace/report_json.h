@@ -7,8 +7,8 @@
 
 namespace ipctrace {
 
-nlohmann::json report_to_json(const Report& report);
-nlohmann::json workload_to_json(const workloads::Result& result);
-nlohmann::json mechanism_to_json(const MechanismFigures& figures);
+nlohmann::ordered_json report_to_json(const Report& report);
+nlohmann::ordered_json workload_to_json(const workloads::Result& result);
+nlohmann::ordered_json mechanism_to_json(const MechanismFigures& figures);
 
 }  // namespace ipctrace

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 clone to a working ipctrace (run as root):
+#   scripts/setup.sh          install what is missing, build, install to /usr/local, run `ipctrace run shm`
+#   scripts/setup.sh --test   install what is missing, build, run the whole test suite
+# Idempotent: installed packages and an existing build are reused.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+case "$mode" in run|--run) mode=run ;; test|--test) mode=test ;;
+  *) echo "usage: scripts/setup.sh [--test]" >&2; exit 2 ;;
+esac
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: run as root (it installs packages and loads BPF programs): sudo $0 $*" >&2
+  exit 2
+fi
+
+# Build and runtime dependencies, all from Debian 12; strace and procps are test oracles.
+packages=(g++ cmake make pkg-config clang bpftool libbpf-dev libelf-dev zlib1g-dev
+          libcli11-dev nlohmann-json3-dev libgtest-dev strace procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup.sh: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)"
+
+if [ "$mode" = test ]; then
+  cd build
+  exec ctest --output-on-failure --timeout 600
+fi
+
+cmake --install build >/dev/null
+echo "setup.sh: installed $(command -v ipctrace)"
+exec ipctrace run shm

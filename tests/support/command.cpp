@@ -1,0 +1,81 @@
+#include "command.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace ipctrace::testing {
+namespace {
+
+std::string slurp_fd(int fd) {
+    std::string out;
+    char buf[65536];
+    lseek(fd, 0, SEEK_SET);
+    for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+int temp_fd() {
+    char path[] = "/tmp/ipctrace-test-XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0) throw std::runtime_error("mkstemp failed");
+    unlink(path);
+    return fd;
+}
+
+}  // namespace
+
+CommandResult run(const std::vector<std::string>& argv) {
+    const int out_fd = temp_fd(), err_fd = temp_fd();
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        const int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        execvp(args[0], args.data());
+        _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CommandResult r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp_fd(out_fd);
+    r.err = slurp_fd(err_fd);
+    close(out_fd);
+    close(err_fd);
+    return r;
+}
+
+std::string ipctrace_bin() { return IPCTRACE_BIN; }
+
+std::map<std::string, unsigned long> parse_strace_counts(const std::string& table) {
+    std::map<std::string, unsigned long> counts;
+    std::istringstream in(table);
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream fields(line);
+        std::vector<std::string> f;
+        for (std::string s; fields >> s;) f.push_back(s);
+        // "% time seconds usecs/call calls [errors] syscall"; skip headers, rules and total
+        if (f.size() < 5 || f.back() == "total" || f.back() == "syscall" || f[0].find('-') == 0) continue;
+        try {
+            counts[f.back()] = std::stoul(f[3]);
+        } catch (const std::exception&) {
+        }
+    }
+    return counts;
+}
+
+bool can_trace() { return geteuid() == 0; }
+
+}  // namespace ipctrace::testing
