@@ -1,85 +1,83 @@
-#include "run_command.h"
-
-#include <cstdio>
+// `ipctrace run WORKLOAD`: run a bundled workload under tracing and report.
 #include <optional>
 
+#include "command.h"
+#include "measure.h"
 #include "output.h"
 #include "report_json.h"
 #include "report_text.h"
 #include "stop_signals.h"
-#include "system_checks.h"
-#include "tracer.h"
+#include "workload_options.h"
 
 namespace ipctrace {
 namespace {
 
-int fail(int code, const std::string& message) {
-    std::fprintf(stderr, "ipctrace: %s\n", message.c_str());
-    return code;
-}
+class RunCommand : public Command {
+public:
+    CLI::App* add_to(CLI::App& app) override {
+        CLI::App* cmd = app.add_subcommand("run", "Run a bundled IPC workload under tracing and print the report");
+        cmd->add_option("workload", workload_, "Workload name (see 'ipctrace list')")->required();
+        options_.add_to(*cmd);
+        cmd->add_flag("--json", json_, "Print the report as one JSON document (docs/json.md)");
+        cmd->add_option("-o,--output", output_, "Write the report to FILE instead of stdout");
+        cmd->add_flag("--no-trace", no_trace_, "Run the workload without probes (the baseline)");
+        return cmd;
+    }
+
+    // 0 ok, 1 the workload or the trace failed, 2 bad input, 128+signal when interrupted
+    // (after printing what was measured).
+    int execute(const GlobalOptions& global) override {
+        const workloads::Workload* w = workloads::find(workload_);
+        if (!w) return report_error(2, "unknown workload '" + workload_ + "' ('ipctrace list' shows them)");
+        workloads::Params params;
+        if (auto err = options_.apply(params)) return report_error(2, *err);
+        if (auto err = workloads::resolve(*w, params)) return report_error(2, *err);
+        std::optional<Output> out;
+        try {
+            out.emplace(output_);
+        } catch (const std::exception& e) {
+            return report_error(2, e.what());
+        }
+        std::vector<std::string> notes;
+        if (auto code = preflight(!no_trace_, notes)) return *code;
+
+        install_stop_handlers();
+        Measurement m;
+        try {
+            m = measure(*w, params, !no_trace_, global.verbose);
+            m.report.notes = notes;
+            out->write(json_ ? report_to_json(m.report).dump(2) + "\n" : report_to_text(m.report));
+        } catch (const std::exception& e) {
+            return report_error(1, e.what());
+        }
+        if (m.interrupted) return report_error(128 + stop_signal(), "interrupted: the report covers the run until the signal");
+        if (!m.report.workload->ok) return report_error(1, "workload " + workload_ + " failed: " + m.report.workload->error);
+        return 0;
+    }
+
+private:
+    std::string workload_, output_;
+    WorkloadOptionText options_;
+    bool json_ = false, no_trace_ = false;
+};
+
+class ListCommand : public Command {
+public:
+    CLI::App* add_to(CLI::App& app) override { return app.add_subcommand("list", "List the bundled workloads"); }
+    int execute(const GlobalOptions&) override {
+        std::printf("%-11s %-28s %s\n", "WORKLOAD", "MECHANISMS", "DESCRIPTION");
+        for (const auto& w : workloads::all()) {
+            std::string mechs;
+            for (auto m : w.mechanisms) mechs += (mechs.empty() ? "" : ",") + std::string(m);
+            std::printf("%-11s %-28s %s\n", std::string(w.name).c_str(), mechs.c_str(), std::string(w.description).c_str());
+        }
+        return 0;
+    }
+};
 
 }  // namespace
 
-int run_command(const RunOptions& o) {
-    const workloads::Workload* w = workloads::find(o.workload);
-    if (!w) return fail(2, "unknown workload '" + o.workload + "' ('ipctrace list' shows them)");
-    workloads::Params params = o.params;
-    if (auto err = workloads::resolve(*w, params)) return fail(2, *err);
-    if (o.trace) {
-        if (auto err = missing_bpf_privileges()) return fail(2, *err);
-        if (auto err = missing_btf()) return fail(1, *err);
-    }
-    std::optional<Output> out;
-    try {
-        out.emplace(o.output);
-    } catch (const std::exception& e) {
-        return fail(2, e.what());
-    }
-
-    install_stop_handlers();
-    Report report;
-    report.traced = o.trace;
-    report.include_file_io = w->name == "file";
-    try {
-        std::optional<Tracer> tracer;
-        if (o.trace) {
-            if (auto note = tracefs_note()) {
-                std::fprintf(stderr, "ipctrace: %s\n", note->c_str());
-                report.notes.push_back(*note);
-            }
-            tracer.emplace(Tracer::Scope::Targets, o.verbose);
-            tracer->attach();  // nothing is counted until a target is added
-        }
-        if (stop_requested()) return fail(128 + stop_signal(), "interrupted before the workload started");
-
-        workloads::Run run(*w, params);
-        run.start();
-        if (tracer)
-            for (pid_t pid : run.pids()) tracer->add_target(pid);
-        run.go();
-        workloads::Result result = run.wait(stop_requested);
-        if (tracer) {
-            tracer->detach();
-            report = [&] {
-                Report r = build_report(tracer->snapshot());
-                r.notes = report.notes;
-                r.include_file_io = report.include_file_io;
-                return r;
-            }();
-        }
-        report.workload = std::move(result);
-    } catch (const std::exception& e) {
-        return fail(1, e.what());
-    }
-
-    try {
-        out->write(o.json ? report_to_json(report).dump(2) + "\n" : report_to_text(report));
-    } catch (const std::exception& e) {
-        return fail(1, e.what());
-    }
-    if (stop_requested()) return fail(128 + stop_signal(), "interrupted: the report covers the run until the signal");
-    if (!report.workload->ok) return fail(1, "workload " + o.workload + " failed: " + report.workload->error);
-    return 0;
-}
+std::unique_ptr<Command> make_run_command() { return std::make_unique<RunCommand>(); }
+std::unique_ptr<Command> make_list_command() { return std::make_unique<ListCommand>(); }
 
 }  // namespace ipctrace

@@ -82,6 +82,9 @@ struct Workload {
     // Optional check of resolved params against limits only the workload knows (kernel
     // sysctls, …); runs in the parent before any fork. Returns a one-line error or nothing.
     std::optional<std::string> (*check)(const Params& resolved) = nullptr;
+    // true: each role gets a prefaulted private buffer of size + 64 bytes (scratch() in
+    // common.h) to copy messages through; false for workloads that never copy (shm rings).
+    bool scratch = true;
 };
 
 const std::vector<Workload>& all();

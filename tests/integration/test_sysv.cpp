@@ -2,7 +2,7 @@
 // getrusage, and `ipcs` afterwards.
 #include <gtest/gtest.h>
 
-#include "command.h"
+#include "subprocess.h"
 #include "workload_check.h"
 
 namespace ipctrace::testing {

@@ -6,7 +6,7 @@
 #include <regex>
 #include <sstream>
 
-#include "command.h"
+#include "subprocess.h"
 #include "mechanisms.h"
 
 namespace ipctrace::testing {

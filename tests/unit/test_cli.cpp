@@ -1,7 +1,7 @@
 // Bad input: one clear line on stderr, exit code 2, never a crash.
 #include <gtest/gtest.h>
 
-#include "command.h"
+#include "subprocess.h"
 
 namespace ipctrace::testing {
 namespace {

@@ -1,0 +1,26 @@
+// One traced (or untraced) run of a bundled workload: the building block of `run` and `compare`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report.h"
+#include "workload.h"
+
+namespace ipctrace {
+
+// Checks what tracing needs (privileges, BTF) and notes what ipctrace did about tracefs.
+// Returns an exit code and prints one line when tracing cannot work; notes get the rest.
+std::optional<int> preflight(bool trace, std::vector<std::string>& notes);
+
+struct Measurement {
+    Report report;             // report.workload is always set
+    bool interrupted = false;  // Ctrl-C/SIGTERM arrived: the roles were killed, the report is partial
+};
+
+// Runs `w` with resolved params: attaches the probes, forks the roles, puts their pids in the
+// target map, lets them go, waits, reads the maps. Throws on a tracer or harness failure.
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose);
+
+}  // namespace ipctrace

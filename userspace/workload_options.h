@@ -1,0 +1,24 @@
+// The workload options shared by `run` and `compare`: --count, --size, --sync, --mode,
+// parsed with ipctrace's own one-line errors.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "workload.h"
+
+namespace ipctrace {
+
+struct WorkloadOptionText {
+    std::string count, size, sync, mode;
+    void add_to(CLI::App& cmd, bool with_size = true);
+    // Fills params from the text; an error line when something does not parse.
+    std::optional<std::string> apply(workloads::Params& params) const;
+};
+
+std::optional<std::string> parse_sync(const std::string& text, workloads::Sync& out);
+std::optional<std::string> parse_mode(const std::string& text, workloads::Mode& out);
+
+}  // namespace ipctrace
