@@ -38,6 +38,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the collector before load. */
 const volatile unsigned int filter_mode = FILTER_TARGETS;
 const volatile unsigned int self_tgid = 0;
+const volatile unsigned long long target_cgroup = 0; /* FILTER_CGROUP */
 
 static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
 #define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg) [nr] = {classify, mechanism, bytes, arg},
@@ -104,10 +105,13 @@ static __always_inline void count_drop(u32 reason)
 		(*n)++;
 }
 
+/* Every caller passes the tgid of the current task (sched_switch runs as prev). */
 static __always_inline bool is_target(u32 tgid)
 {
 	if (filter_mode == FILTER_ALL)
 		return tgid != self_tgid && tgid != 0;
+	if (filter_mode == FILTER_CGROUP)
+		return tgid != self_tgid && bpf_get_current_cgroup_id() == target_cgroup;
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
@@ -540,8 +544,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	struct proc_info info = {};
 	u8 one = 1;
 
-	if (child_tgid == parent_tgid || filter_mode == FILTER_ALL || !is_target(parent_tgid))
-		return 0; /* a new thread, or not ours */
+	if (child_tgid == parent_tgid || filter_mode != FILTER_TARGETS || !is_target(parent_tgid))
+		return 0; /* a new thread, not ours, or a filter that needs no following */
 	if (bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY)) {
 		count_drop(DROP_TARGETS_FULL);
 		return 0;

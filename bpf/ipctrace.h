@@ -110,6 +110,7 @@ enum ipc_drop {
 enum ipc_filter_mode {
 	FILTER_TARGETS = 0, /* the tgids in the targets map and the children they fork */
 	FILTER_ALL = 1,     /* every process but ipctrace itself */
+	FILTER_CGROUP = 2,  /* every process in one cgroup (v2 id), but ipctrace itself */
 };
 
 #endif /* IPCTRACE_H */

@@ -75,12 +75,13 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
 void Tracer::SkeletonDeleter::operator()(ipctrace_bpf* skel) const { ipctrace_bpf__destroy(skel); }
 void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
 
-Tracer::Tracer(Scope scope, bool verbose) {
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
     skel_.reset(ipctrace_bpf__open());
     if (!skel_) throw TraceError("open BPF object: " + error_text(errno));
-    skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : FILTER_TARGETS;
+    skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
+    skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
     if (int err = ipctrace_bpf__load(skel_.get()))
         throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));

@@ -22,10 +22,12 @@ struct TraceError : std::runtime_error {
 
 class Tracer {
 public:
-    enum class Scope { Targets, All };
+    // Targets: the pids given to add_target() and their descendants; All: every process
+    // but ipctrace; Cgroup: every process in the cgroup (v2) whose id is `cgroup_id`.
+    enum class Scope { Targets, All, Cgroup };
 
     // Opens and loads the programs; throws TraceError with context ("load: …").
-    Tracer(Scope scope, bool verbose);
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
