@@ -18,7 +18,7 @@ fi
 
 # Build and runtime dependencies, all from Debian 12; strace and procps are test oracles.
 packages=(g++ cmake make pkg-config clang bpftool libbpf-dev libelf-dev zlib1g-dev
-          libcli11-dev nlohmann-json3-dev libgtest-dev strace procps)
+          libcli11-dev nlohmann-json3-dev libgtest-dev strace procps libxml2-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

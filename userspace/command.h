@@ -25,6 +25,7 @@ public:
 
 std::unique_ptr<Command> make_list_command();
 std::unique_ptr<Command> make_run_command();
+std::unique_ptr<Command> make_compare_command();
 
 // One line on stderr, "ipctrace: …", and the exit code to return (2: bad input).
 inline int report_error(int code, const std::string& message) {

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
     std::vector<std::unique_ptr<Command>> commands;
     commands.push_back(make_list_command());
     commands.push_back(make_run_command());
+    commands.push_back(make_compare_command());
     std::vector<std::pair<CLI::App*, Command*>> subcommands;
     std::string names;
     for (auto& c : commands) {

@@ -1,0 +1,133 @@
+// The derived figures and the verdict of `compare`, on fixed figures.
+#include <gtest/gtest.h>
+
+#include "compare_figures.h"
+#include "compare_svg.h"
+#include "compare_verdict.h"
+#include "mechanisms.h"
+
+namespace ipctrace {
+namespace {
+
+RunFigures figures(const std::string& workload, uint64_t size, double mib_s, double syscalls, double copies, double switches,
+                   const std::string& top) {
+    RunFigures f;
+    f.workload = workload;
+    f.message_size = size;
+    f.throughput_mib_s = mib_s;
+    f.messages_per_s = mib_s * 1048576.0 / static_cast<double>(size);
+    f.syscalls_per_message = syscalls;
+    f.copies_per_byte = copies;
+    f.context_switches_per_message = switches;
+    f.top_syscall = top;
+    f.sync = "sem";
+    f.ok = true;
+    return f;
+}
+
+ComparedRow row(const RunFigures& f) { return summarise({f}); }
+
+bool contains(const std::vector<std::string>& sentences, const std::string& needle) {
+    for (const auto& s : sentences)
+        if (s.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+TEST(DeriveFigures, PerMessageAndPerByteFromAReport) {
+    Report r;
+    workloads::Result w;
+    w.workload = "unix";
+    w.params.size = 4096;
+    w.messages = 1000;
+    w.bytes = 4096000;
+    w.elapsed_ns = 1000000000;
+    w.pids = {10, 11};
+    w.user_ns = 5e8;
+    w.ok = true;
+    r.workload = w;
+    MechanismFigures& unix = r.mechanisms[MECH_UNIX_STREAM];
+    unix.calls.count = 2000;
+    unix.calls.bytes_in = 4096000;
+    unix.calls.bytes_out = 4096000;
+    unix.calls.total_ns = 500000000;
+    unix.syscalls[*syscall_number("sendto")].count = 1000;
+    unix.syscalls[*syscall_number("recvfrom")].count = 1001;
+    unix.events.voluntary_switches = 300;
+    r.mechanisms[MECH_NONE].events.page_faults = 40;
+    r.mechanisms[MECH_NONE].events.involuntary_switches = 200;
+    r.mechanisms[MECH_FILE].calls.count = 99;  // regular files are not IPC: not in syscalls/message
+
+    const RunFigures f = derive_figures(r);
+    EXPECT_DOUBLE_EQ(f.syscalls_per_message, 2.0);
+    EXPECT_DOUBLE_EQ(f.copies_per_byte, 2.0);
+    EXPECT_DOUBLE_EQ(f.context_switches_per_message, 0.5);
+    EXPECT_NEAR(f.page_faults_per_mib, 40 / (4096000 / 1048576.0), 1e-9);
+    EXPECT_NEAR(f.throughput_mib_s, 4096000 / 1048576.0, 1e-9);
+    EXPECT_DOUBLE_EQ(f.messages_per_s, 1000);
+    EXPECT_DOUBLE_EQ(f.syscall_time_share, 0.25);  // 0.5 s of calls over 2 roles x 1 s
+    EXPECT_DOUBLE_EQ(f.user_s, 0.5);
+    EXPECT_EQ(f.top_syscall, "recvfrom");
+}
+
+TEST(Summarise, MedianRunAndSpread) {
+    const ComparedRow r = summarise({figures("shm", 4096, 900, 4, 0, 0.5, "semop"), figures("shm", 4096, 1500, 4, 0, 0.5, "semop"),
+                                     figures("shm", 4096, 1000, 4, 0, 0.5, "semop")});
+    EXPECT_EQ(r.runs, 3);
+    EXPECT_DOUBLE_EQ(r.median.throughput_mib_s, 1000);
+    EXPECT_DOUBLE_EQ(r.throughput_min, 900);
+    EXPECT_DOUBLE_EQ(r.throughput_max, 1500);
+    EXPECT_TRUE(r.wide_spread());  // 600 / 1000 > 25 %
+    EXPECT_FALSE(summarise({figures("shm", 4096, 1000, 4, 0, 0.5, "semop"), figures("shm", 4096, 1100, 4, 0, 0.5, "semop")}).wide_spread());
+}
+
+TEST(Verdict, SharedMemoryWinsWhenCopiesDominate) {
+    const auto ranked = rank({row(figures("unix", 65536, 3000, 2.1, 2.0, 0.8, "recvfrom")), row(figures("shm", 65536, 4900, 4, 0, 0.5, "semop"))});
+    ASSERT_EQ(ranked.front().median.workload, "shm");
+    const auto v = verdict_for_size(ranked);
+    EXPECT_TRUE(contains(v, "At 64.0 KiB messages shm was fastest")) << v[0];
+    EXPECT_TRUE(contains(v, "1.6x unix"));
+    EXPECT_TRUE(contains(v, "unix copied 2.00 bytes through the kernel per payload byte"));
+    EXPECT_TRUE(contains(v, "the copies dominate (128.0 KiB more copied per message)"));
+    EXPECT_FALSE(contains(v, "did not win"));
+}
+
+TEST(Verdict, SaysSoWhenSharedMemoryLoses) {
+    const auto ranked = rank({row(figures("shm", 64, 20, 4, 0, 0.42, "semop")), row(figures("unix", 64, 27, 2, 2.0, 0.01, "sendto"))});
+    const auto v = verdict_for_size(ranked);
+    EXPECT_TRUE(contains(v, "At 64 B messages unix was fastest"));
+    EXPECT_TRUE(contains(v, "the syscalls dominate"));
+    EXPECT_TRUE(contains(v, "Here shared memory did not win: shm (sync sem) paid 4.00 syscalls"));
+}
+
+TEST(Verdict, CloseResultsAreCalledClose) {
+    const auto v = verdict_for_size(rank({row(figures("shm", 4096, 1000, 4, 0, 0.5, "semop")), row(figures("pipe", 4096, 960, 2, 2, 0.3, "read"))}));
+    EXPECT_TRUE(contains(v, "within 10 %"));
+}
+
+TEST(Verdict, SweepFindsWhereTheWinnerChanges) {
+    std::vector<std::vector<ComparedRow>> sweep = {
+        rank({row(figures("shm", 64, 20, 4, 0, 0.42, "semop")), row(figures("unix", 64, 27, 2, 2, 0.01, "sendto"))}),
+        rank({row(figures("shm", 1024, 300, 4, 0, 0.42, "semop")), row(figures("unix", 1024, 320, 2, 2, 0.01, "sendto"))}),
+        rank({row(figures("shm", 65536, 4900, 4, 0, 0.5, "semop")), row(figures("unix", 65536, 3000, 2, 2, 0.8, "recvfrom"))})};
+    const auto v = verdict_for_sweep(sweep);
+    ASSERT_EQ(v.size(), 1u);
+    EXPECT_EQ(v[0], "The winner changes between 1.0 KiB and 64.0 KiB: unix up to 1.0 KiB, shm from 64.0 KiB on.");
+    EXPECT_EQ(verdict_for_sweep({sweep[2]}), std::vector<std::string>{"shm was fastest at every size measured."});
+}
+
+TEST(CompareSvg, BarsAndLines) {
+    const auto one = rank({row(figures("shm", 4096, 1000, 4, 0, 0.5, "semop")), row(figures("unix", 4096, 900, 2, 2, 0.1, "read"))});
+    const std::string bars = compare_svg({one}, "t <1>");
+    EXPECT_EQ(bars.rfind("<?xml", 0), 0u);
+    EXPECT_NE(bars.find("<svg"), std::string::npos);
+    EXPECT_NE(bars.find("t &lt;1&gt;"), std::string::npos);
+    EXPECT_EQ(bars.find("</svg>\n"), bars.size() - 7);
+    EXPECT_NE(bars.find(">shm<"), std::string::npos);
+    const auto two = rank({row(figures("shm", 65536, 4900, 4, 0, 0.5, "semop")), row(figures("unix", 65536, 3000, 2, 2, 0.8, "read"))});
+    const std::string lines = compare_svg({one, two}, "sweep");
+    EXPECT_NE(lines.find("<polyline"), std::string::npos);
+    EXPECT_NE(lines.find("64.0 KiB"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipctrace

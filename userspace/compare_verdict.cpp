@@ -1,0 +1,118 @@
+#include "compare_verdict.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+
+#include "size_parse.h"
+
+namespace ipctrace {
+namespace {
+
+std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* f, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, f);
+    std::vsnprintf(buf, sizeof buf, f, ap);
+    va_end(ap);
+    return buf;
+}
+
+std::string speed_text(const RunFigures& f) {
+    return f.message_size ? format_bytes(f.throughput_mib_s * 1048576.0) + "/s" : fmt("%.0f msg/s", f.messages_per_s);
+}
+
+std::string size_text(uint64_t size) { return size ? format_bytes(static_cast<double>(size)) : std::string("no payload"); }
+
+std::string costs(const RunFigures& f) {
+    return fmt("%s copied %.2f bytes through the kernel per payload byte and made %.2f syscalls%s and %.2f context switches per message",
+               f.workload.c_str(), f.copies_per_byte, f.syscalls_per_message,
+               f.top_syscall.empty() ? "" : (" (mostly " + f.top_syscall + ")").c_str(), f.context_switches_per_message);
+}
+
+// Why `slow` lost to `fast`, from the costs both paid per message.
+std::string explain_gap(const RunFigures& fast, const RunFigures& slow) {
+    const double ratio = speed(slow) > 0 ? speed(fast) / speed(slow) : 0;
+    const double extra_copy_bytes = (slow.copies_per_byte - fast.copies_per_byte) * static_cast<double>(slow.message_size);
+    const double extra_syscalls = slow.syscalls_per_message - fast.syscalls_per_message;
+    const double extra_switches = slow.context_switches_per_message - fast.context_switches_per_message;
+    std::string s = costs(slow) + "; " + costs(fast);
+    if (ratio < 1.10)
+        return s + fmt(": within 10 %% of each other, so at %s what %s pays in copies costs about what %s pays to synchronise.",
+                       size_text(slow.message_size).c_str(), slow.workload.c_str(), fast.workload.c_str());
+    // A 4 KiB copy costs about what a syscall entry and exit costs: past that, bytes dominate.
+    if (extra_copy_bytes >= 4096)
+        return s + fmt(", so at %s the copies dominate (%s more copied per message).", size_text(slow.message_size).c_str(),
+                       format_bytes(extra_copy_bytes).c_str());
+    if (extra_syscalls > 0.5 || extra_switches > 0.5)
+        return s + fmt(", so at %s the %s dominate.", size_text(slow.message_size).c_str(),
+                       extra_switches > extra_syscalls ? "context switches" : "syscalls");
+    if (extra_copy_bytes > 0)
+        return s + fmt(", so at %s the copies (%s more per message) are the measured difference.", size_text(slow.message_size).c_str(),
+                       format_bytes(extra_copy_bytes).c_str());
+    return s + ": no single measured cost explains the gap.";
+}
+
+}  // namespace
+
+std::vector<ComparedRow> rank(std::vector<ComparedRow> rows) {
+    std::stable_sort(rows.begin(), rows.end(), [](const ComparedRow& a, const ComparedRow& b) { return speed(a.median) > speed(b.median); });
+    return rows;
+}
+
+std::vector<std::string> verdict_for_size(const std::vector<ComparedRow>& ranked) {
+    std::vector<std::string> out;
+    if (ranked.empty()) return out;
+    const RunFigures& fast = ranked.front().median;
+    std::string lead = fmt("At %s messages %s was fastest (%s)", size_text(fast.message_size).c_str(), fast.workload.c_str(),
+                           speed_text(fast).c_str());
+    for (size_t i = 1; i < ranked.size(); ++i) {
+        const RunFigures& other = ranked[i].median;
+        const double ratio = speed(other) > 0 ? speed(fast) / speed(other) : 0;
+        lead += fmt("%s %.1fx %s (%s)", i == 1 ? ":" : ",", ratio, other.workload.c_str(), speed_text(other).c_str());
+    }
+    out.push_back(lead + ".");
+    for (size_t i = 1; i < ranked.size(); ++i) out.push_back(explain_gap(fast, ranked[i].median));
+
+    // The usual story says shared memory wins; say so when it did not, and why.
+    if (!is_shared_memory(fast.workload)) {
+        for (const auto& row : ranked) {
+            const RunFigures& shm = row.median;
+            if (!is_shared_memory(shm.workload)) continue;
+            out.push_back(fmt("Here shared memory did not win: %s (sync %s) paid %.2f syscalls and %.2f context switches per message to "
+                              "synchronise, while the %.2f bytes per payload byte that %s copies cost little at %s. Synchronisation, "
+                              "not copying, dominates small messages; try larger messages or --sync spin.",
+                              shm.workload.c_str(), shm.sync.c_str(), shm.syscalls_per_message, shm.context_switches_per_message,
+                              fast.copies_per_byte, fast.workload.c_str(), size_text(fast.message_size).c_str()));
+            break;
+        }
+    }
+    std::string varied;
+    for (const auto& row : ranked)
+        if (row.wide_spread()) varied += (varied.empty() ? "" : ", ") + row.median.workload;
+    if (!varied.empty())
+        out.push_back("Throughput varied by more than 25 % between runs for " + varied +
+                      ": the machine was busy or the runs too short; rerun with --repeat 5 or a larger --bytes.");
+    return out;
+}
+
+std::vector<std::string> verdict_for_sweep(const std::vector<std::vector<ComparedRow>>& ranked_by_size) {
+    std::vector<std::string> out;
+    for (size_t i = 1; i < ranked_by_size.size(); ++i) {
+        const auto& before = ranked_by_size[i - 1];
+        const auto& after = ranked_by_size[i];
+        if (before.empty() || after.empty()) continue;
+        const RunFigures& a = before.front().median;
+        const RunFigures& b = after.front().median;
+        if (a.workload != b.workload)
+            out.push_back(fmt("The winner changes between %s and %s: %s up to %s, %s from %s on.", size_text(a.message_size).c_str(),
+                              size_text(b.message_size).c_str(), a.workload.c_str(), size_text(a.message_size).c_str(),
+                              b.workload.c_str(), size_text(b.message_size).c_str()));
+    }
+    if (out.empty() && !ranked_by_size.empty() && !ranked_by_size.front().empty())
+        out.push_back(fmt("%s was fastest at every size measured.", ranked_by_size.front().front().median.workload.c_str()));
+    return out;
+}
+
+}  // namespace ipctrace
