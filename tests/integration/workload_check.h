@@ -40,10 +40,15 @@ std::set<std::string> uncounted_ops(const nlohmann::json& report);
 // Every traced syscall equals the workload's own count, and every IPC syscall the workload
 // counted was traced (path-classified ones excepted: only /dev/shm paths are IPC).
 void expect_traced_equals_workload(const nlohmann::json& report);
-// The report's mechanisms are exactly the expected ones.
-void expect_mechanisms(const nlohmann::json& report, const std::set<std::string>& expected);
+// The report's mechanisms are exactly the expected ones, plus any of `optional` (futex
+// calls of glibc semaphores happen only under contention).
+void expect_mechanisms(const nlohmann::json& report, const std::set<std::string>& expected,
+                       const std::set<std::string>& optional = {});
 
 // SysV objects (ids) currently in the system, from `ipcs`.
 std::set<std::string> sysv_ids();
+// What a workload could leave behind: SysV ids, /dev/shm and /dev/mqueue entries, and
+// the harness's private /tmp/ipctrace.* directories.
+std::set<std::string> leftovers();
 
 }  // namespace ipctrace::testing
