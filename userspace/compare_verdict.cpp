@@ -4,20 +4,10 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "size_parse.h"
+#include "format.h"
 
 namespace ipctrace {
 namespace {
-
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-    char buf[1024];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 std::string speed_text(const RunFigures& f) {
     return f.message_size ? format_bytes(f.throughput_mib_s * 1048576.0) + "/s" : fmt("%.0f msg/s", f.messages_per_s);

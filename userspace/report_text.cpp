@@ -5,20 +5,10 @@
 #include <cstdio>
 
 #include "mechanisms.h"
-#include "size_parse.h"
+#include "format.h"
 
 namespace ipctrace {
 namespace {
-
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-    char buf[512];
-    va_list ap;
-    va_start(ap, f);
-    std::vsnprintf(buf, sizeof buf, f, ap);
-    va_end(ap);
-    return buf;
-}
 
 void workload_header(std::string& out, const workloads::Result& r) {
     const double seconds = static_cast<double>(r.elapsed_ns) / 1e9;
@@ -96,13 +86,6 @@ void copy_summary(std::string& out, const Report& report, const workloads::Resul
 }
 
 }  // namespace
-
-std::string format_ns(double ns) {
-    if (ns >= 1e9) return fmt("%.2f s", ns / 1e9);
-    if (ns >= 1e6) return fmt("%.2f ms", ns / 1e6);
-    if (ns >= 1e3) return fmt("%.1f us", ns / 1e3);
-    return fmt("%.0f ns", ns);
-}
 
 std::string report_to_text(const Report& report) {
     std::string out;

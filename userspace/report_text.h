@@ -3,12 +3,11 @@
 
 #include <string>
 
+#include "format.h"
 #include "report.h"
 
 namespace ipctrace {
 
 std::string report_to_text(const Report& report);
-// "1.23 s", "412 us", "87 ns"
-std::string format_ns(double ns);
 
 }  // namespace ipctrace

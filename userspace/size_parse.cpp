@@ -1,7 +1,6 @@
 #include "size_parse.h"
 
 #include <cctype>
-#include <cstdio>
 #include <limits>
 
 namespace ipctrace {
@@ -45,21 +44,5 @@ Parsed parse_scaled(std::string_view text, std::string_view what, bool binary) {
 
 Parsed parse_size(std::string_view text) { return parse_scaled(text, "size", true); }
 Parsed parse_count(std::string_view text) { return parse_scaled(text, "count", false); }
-
-std::string format_bytes(double bytes) {
-    static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-    char buf[48];
-    if (bytes < 1024) {
-        std::snprintf(buf, sizeof buf, "%.0f B", bytes);
-        return buf;
-    }
-    int unit = -1;
-    while (bytes >= 1024 && unit < 3) {
-        bytes /= 1024;
-        ++unit;
-    }
-    std::snprintf(buf, sizeof buf, "%.1f %s", bytes, kUnits[unit]);
-    return buf;
-}
 
 }  // namespace ipctrace

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <variant>
 
+#include "format.h"  // format_bytes, for the callers that print what they parsed
+
 namespace ipctrace {
 
 // A parsed value or a one-line error message.
@@ -15,8 +17,5 @@ using Parsed = std::variant<uint64_t, std::string>;
 Parsed parse_size(std::string_view text);
 // A count with an optional decimal suffix: k = 1000, M = 1000000, G = 10^9.
 Parsed parse_count(std::string_view text);
-
-// 4096 -> "4.0 KiB"; whole bytes below 1 KiB.
-std::string format_bytes(double bytes);
 
 }  // namespace ipctrace
