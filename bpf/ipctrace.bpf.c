@@ -6,6 +6,7 @@
  * sys_exit pair driven by syscall_table.h covers every traced syscall. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -39,9 +40,10 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile unsigned int filter_mode = FILTER_TARGETS;
 const volatile unsigned int self_tgid = 0;
 const volatile unsigned long long target_cgroup = 0; /* FILTER_CGROUP */
+const volatile bool track_objects = false;           /* fill `objects` (trace's communication map) */
 
 static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
-#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg) [nr] = {classify, mechanism, bytes, arg},
+#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg, object) [nr] = {classify, mechanism, bytes, arg, object},
 #include "syscall_table.h"
 #undef IPC_SYSCALL
 };
@@ -51,7 +53,8 @@ static const struct proc_mech_stats zero_proc_mech_stats;
 
 struct inflight {
 	unsigned long long start_ns;
-	unsigned long long arg; /* the rule's `arg`, kept for BYTES_ARG_IN */
+	unsigned long long arg;    /* the rule's `arg`, kept for BYTES_ARG_IN */
+	unsigned long long object; /* the IPC object, when track_objects */
 	unsigned short nr;
 	unsigned char mechanism;
 };
@@ -90,6 +93,13 @@ struct {
 	__type(key, u32); /* tgid */
 	__type(value, struct proc_info);
 } procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct object_key);
+	__type(value, struct object_stats);
+} objects SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -232,10 +242,9 @@ static __always_inline struct file *file_of_fd(struct task_struct *task, unsigne
 	return file;
 }
 
-/* What kind of IPC the file behind an fd is, read from the task's file table. */
-static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd)
+/* What kind of IPC a file is: pipe or FIFO, which socket, eventfd, POSIX shm, a regular file. */
+static __always_inline u8 classify_file(struct file *file)
 {
-	struct file *file = file_of_fd(task, fd);
 	struct inode *inode;
 	unsigned long magic;
 	umode_t mode;
@@ -269,6 +278,55 @@ static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd
 	return MECH_NONE;
 }
 
+static __always_inline u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
+static __always_inline u64 max_u64(u64 a, u64 b) { return a < b ? b : a; }
+
+/* The IPC object behind a file, the same number for every process that shares it: the
+ * inode of a pipe, FIFO or mqueue; the lower of the two socks of a connected unix pair
+ * (socks outlive the files of a closed peer, inode numbers do not); the port pair and
+ * addresses of an inet connection; the open file itself for an eventfd. */
+static __always_inline u64 object_of_file(struct file *file, u8 mechanism)
+{
+	u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
+
+	switch (mechanism) {
+	case MECH_UNIX_STREAM:
+	case MECH_UNIX_DGRAM: {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+
+		return peer ? min_u64((u64)sk, (u64)peer) : (u64)sk;
+	}
+	case MECH_TCP:
+	case MECH_UDP: {
+		struct socket *sock = BPF_CORE_READ(file, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+		u64 local = BPF_CORE_READ(sk, __sk_common.skc_num);
+		u64 remote = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		u64 addrs = (u64)BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr) ^ BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		if (!remote)
+			return ino; /* not connected: the socket itself */
+		return min_u64(local, remote) << 48 | max_u64(local, remote) << 32 | (addrs & 0xffffffff);
+	}
+	case MECH_EVENTFD:
+		return (u64)file;
+	}
+	return ino;
+}
+
+/* What kind of IPC the file behind an fd is, read from the task's file table. */
+static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd, u64 *object)
+{
+	struct file *file = file_of_fd(task, fd);
+	u8 mechanism = classify_file(file);
+
+	if (track_objects && mechanism != MECH_NONE)
+		*object = object_of_file(file, mechanism);
+	return mechanism;
+}
+
 struct vma_lookup {
 	u8 mechanism;
 };
@@ -295,15 +353,20 @@ static __always_inline bool mechanism_at(struct task_struct *task, u64 addr, u8 
 	return err != -EBUSY;
 }
 
-static __always_inline u8 classify_call(const struct syscall_rule *rule, struct pt_regs *regs)
+/* The mechanism of a call; with track_objects, its object too (OBJ_FD and OBJ_ARG0). */
+static __always_inline u8 classify_call(const struct syscall_rule *rule, struct pt_regs *regs, u64 *object)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
+	if (track_objects && rule->object == OBJ_ARG0)
+		*object = syscall_arg(regs, 0);
 	switch (rule->classify) {
 	case CLS_FIXED:
+		if (track_objects && rule->object == OBJ_FD)
+			classify_fd(task, syscall_arg(regs, 0), object); /* an mqueue fd */
 		return rule->mechanism;
 	case CLS_FD:
-		return classify_fd(task, syscall_arg(regs, 0));
+		return classify_fd(task, syscall_arg(regs, 0), object);
 	case CLS_MMAP: {
 		unsigned long flags = syscall_arg(regs, 3);
 
@@ -355,7 +418,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	if (!is_target(id >> 32))
 		return 0;
 
-	call.mechanism = classify_call(rule, regs);
+	call.mechanism = classify_call(rule, regs, &call.object);
 	if (call.mechanism == MECH_NONE)
 		return 0;
 	call.nr = nr;
@@ -381,6 +444,34 @@ static __always_inline struct syscall_stats *syscall_stats_for(struct syscall_ke
 	else
 		remember_proc(key->tgid, bpf_get_current_task_btf());
 	return s;
+}
+
+/* One successful call on an IPC object: who used which object, and how many bytes moved. */
+static __always_inline void count_object(const struct syscall_key *call_key, const struct syscall_rule *rule,
+					 const struct inflight *call, long ret)
+{
+	struct object_key key = {.tgid = call_key->tgid, .mechanism = call_key->mechanism, .object = call->object};
+	static const struct object_stats zero;
+	struct object_stats *s;
+
+	if (rule->object == OBJ_RET)
+		key.object = ret;
+	s = bpf_map_lookup_elem(&objects, &key);
+	if (!s) {
+		bpf_map_update_elem(&objects, &key, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&objects, &key);
+		if (!s) {
+			count_drop(DROP_OBJECTS_FULL);
+			return;
+		}
+	}
+	s->calls++;
+	if (rule->bytes == BYTES_RET_IN)
+		s->bytes_in += ret;
+	else if (rule->bytes == BYTES_RET_OUT)
+		s->bytes_out += ret;
+	else if (rule->bytes == BYTES_ARG_IN)
+		s->bytes_in += call->arg;
 }
 
 SEC("tp_btf/sys_exit")
@@ -422,6 +513,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 			}
 		}
 	}
+	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
+		count_object(&key, rule, call, ret);
 	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }

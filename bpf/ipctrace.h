@@ -51,11 +51,20 @@ enum ipc_bytes {
 	BYTES_RET_ZERO, /* return value, moved without a user copy (splice, sendfile, tee, vmsplice) */
 };
 
+/* Which IPC object a call acts on, for the who-talks-to-whom map. */
+enum ipc_object {
+	OBJ_NONE = 0,
+	OBJ_FD,   /* the file behind fd arg0: pipe/FIFO/mq inode, socket pair or connection, eventfd */
+	OBJ_ARG0, /* argument 0: a SysV id, or the pid a signal is sent to */
+	OBJ_RET,  /* the return value: the id shmget/semget/msgget return */
+};
+
 struct syscall_rule {
 	unsigned char classify; /* enum ipc_classify */
 	unsigned char mechanism; /* enum ipc_mechanism, for CLS_FIXED */
 	unsigned char bytes;    /* enum ipc_bytes */
 	unsigned char arg;      /* argument index read by BYTES_ARG_IN, CLS_SHM_PATH, CLS_MKNOD_FIFO */
+	unsigned char object;   /* enum ipc_object */
 };
 
 /* Aggregation key of the per-call statistics. */
@@ -91,6 +100,19 @@ struct proc_mech_stats {
 	unsigned long long signals_delivered;
 };
 
+/* Per process, mechanism and IPC object (trace's communication map). */
+struct object_key {
+	unsigned int tgid;
+	unsigned int mechanism;
+	unsigned long long object; /* see object_of_file() and enum ipc_object */
+};
+
+struct object_stats {
+	unsigned long long calls;
+	unsigned long long bytes_in;
+	unsigned long long bytes_out;
+};
+
 struct proc_info {
 	unsigned int ppid;
 	unsigned int exited;
@@ -104,6 +126,7 @@ enum ipc_drop {
 	DROP_PROC_FULL,         /* the process tables are full */
 	DROP_TARGETS_FULL,      /* a forked child could not be followed */
 	DROP_FAULT_UNRESOLVED,  /* the faulting mapping could not be looked up (mmap lock busy) */
+	DROP_OBJECTS_FULL,      /* the communication map's object table is full */
 	DROP_COUNT,
 };
 

@@ -20,14 +20,14 @@ struct SyscallRow {
 };
 
 constexpr SyscallRow kSyscalls[] = {
-#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg) \
-    {#name, nr, {classify, mechanism, bytes, arg}},
+#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg, object) \
+    {#name, nr, {classify, mechanism, bytes, arg, object}},
 #include "syscall_table.h"
 #undef IPC_SYSCALL
 };
 
 // The table's numbers are x86_64's; the C library's headers must agree with every one.
-#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg) \
+#define IPC_SYSCALL(name, nr, classify, mechanism, bytes, arg, object) \
     static_assert(SYS_##name == (nr), "syscall_table.h: wrong number for " #name);
 #include "syscall_table.h"
 #undef IPC_SYSCALL

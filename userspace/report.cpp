@@ -66,6 +66,7 @@ std::string drop_key(unsigned reason) {
         case DROP_PROC_FULL: return "proc_table_full";
         case DROP_TARGETS_FULL: return "targets_full";
         case DROP_FAULT_UNRESOLVED: return "fault_unresolved";
+        case DROP_OBJECTS_FULL: return "objects_full";
     }
     return "unknown";
 }

@@ -27,6 +27,11 @@ struct ProcMechStats {
     ProcMechStats& operator+=(const ProcMechStats& o);
 };
 
+// One process's use of one IPC object (trace's communication map).
+struct ObjectStats {
+    uint64_t calls = 0, bytes_in = 0, bytes_out = 0;
+};
+
 struct ProcInfo {
     pid_t ppid = 0;
     bool exited = false;
@@ -39,6 +44,8 @@ struct Snapshot {
     // (tgid, mechanism) -> stats; MECH_NONE holds what happened outside IPC
     std::map<std::pair<pid_t, Mechanism>, ProcMechStats> proc_mech;
     std::map<pid_t, ProcInfo> procs;
+    // (tgid, mechanism, object) -> use; filled only when the tracer tracks objects
+    std::map<std::tuple<pid_t, Mechanism, uint64_t>, ObjectStats> objects;
     std::array<uint64_t, DROP_COUNT> drops{};
 };
 

@@ -75,13 +75,14 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
 void Tracer::SkeletonDeleter::operator()(ipctrace_bpf* skel) const { ipctrace_bpf__destroy(skel); }
 void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
 
-Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id) {
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
     skel_.reset(ipctrace_bpf__open());
     if (!skel_) throw TraceError("open BPF object: " + error_text(errno));
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
+    skel_->rodata->track_objects = track_objects;
     skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
     if (int err = ipctrace_bpf__load(skel_.get()))
         throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));
@@ -135,6 +136,15 @@ Snapshot Tracer::snapshot() const {
             for (const auto& v : per_cpu)
                 out += ProcMechStats{v.page_faults,          v.copy_faults,  v.voluntary_switches,
                                      v.involuntary_switches, v.signals_sent, v.signals_delivered};
+        });
+    for_each_percpu<object_key, object_stats>(
+        bpf_map__fd(skel_->maps.objects), [&](const object_key& k, const std::vector<object_stats>& per_cpu) {
+            ObjectStats& out = snap.objects[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.object}];
+            for (const auto& v : per_cpu) {
+                out.calls += v.calls;
+                out.bytes_in += v.bytes_in;
+                out.bytes_out += v.bytes_out;
+            }
         });
     for_each<uint32_t, proc_info>(bpf_map__fd(skel_->maps.procs), [&](uint32_t tgid, const proc_info& info) {
         snap.procs[static_cast<pid_t>(tgid)] =

@@ -27,7 +27,9 @@ public:
     enum class Scope { Targets, All, Cgroup };
 
     // Opens and loads the programs; throws TraceError with context ("load: …").
-    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0);
+    // track_objects: also count per IPC object, for the communication map (one more map
+    // update per call).
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
