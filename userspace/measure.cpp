@@ -20,16 +20,38 @@ std::optional<int> preflight(bool trace, std::vector<std::string>& notes) {
     return std::nullopt;
 }
 
-Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose) {
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                    bool self_cost) {
+    // Loading the probes and starting the roles take a while: a stop signal that arrives
+    // meanwhile ends the run before any message moves (RAII removes what was made). A
+    // tracer error caused by the signal (an interrupted call) is reported as the interruption.
+    auto check_stop = [] {
+        if (stop_requested()) throw Interrupted();
+    };
+    check_stop();
     std::optional<Tracer> tracer;
     if (trace) {
-        tracer.emplace(Tracer::Scope::Targets, verbose);
-        tracer->attach();  // nothing is counted until a target is added
+        try {
+            tracer.emplace(Tracer::Scope::Targets, verbose);
+            if (self_cost) tracer->enable_self_cost();
+            check_stop();
+            tracer->attach();  // nothing is counted until a target is added
+        } catch (const TraceError&) {
+            check_stop();
+            throw;
+        }
     }
+    check_stop();
     workloads::Run run(w, params);
-    run.start();
+    try {
+        run.start();
+    } catch (const std::runtime_error&) {
+        check_stop();  // Ctrl-C reached the waiting roles too: they died of it
+        throw;
+    }
     if (tracer)
         for (pid_t pid : run.pids()) tracer->add_target(pid);
+    check_stop();
     run.go();
     workloads::Result result = run.wait(stop_requested);
 
@@ -37,6 +59,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     if (tracer) {
         tracer->detach();
         m.report = build_report(tracer->snapshot());
+        if (self_cost) m.report.self_cost = tracer->self_cost();
     }
     m.report.traced = trace;
     m.report.include_file_io = w.name == "file";

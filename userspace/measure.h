@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,17 @@ struct Measurement {
     bool interrupted = false;  // Ctrl-C/SIGTERM arrived: the roles were killed, the report is partial
 };
 
+// A stop signal arrived before the workload was let go: nothing was measured. Everything
+// made so far (probes, roles, IPC objects) is gone by the time this is caught.
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted before the workload started: nothing was measured") {}
+};
+
 // Runs `w` with resolved params: attaches the probes, forks the roles, puts their pids in the
-// target map, lets them go, waits, reads the maps. Throws on a tracer or harness failure.
-Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose);
+// target map, lets them go, waits, reads the maps. Throws on a tracer or harness failure, and
+// Interrupted when a stop signal (stop_signals.h) came before the roles were let go.
+// self_cost: also record what each probe cost (the kernel's BPF run-time statistics).
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                    bool self_cost = false);
 
 }  // namespace ipctrace

@@ -40,6 +40,7 @@ struct Report {
     bool traced = true;          // false for --no-trace
     bool include_file_io = false;  // regular-file I/O counted as IPC (the `file` workload)
     std::vector<std::string> notes;
+    std::vector<ProgramCost> self_cost;  // --self-cost: what each probe cost, from the kernel
 
     uint64_t lost_events() const;
 };

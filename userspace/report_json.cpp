@@ -132,6 +132,15 @@ nlohmann::ordered_json report_to_json(const Report& report) {
     doc["lost_events"] = report.lost_events();
     doc["drops"] = drops;
     doc["notes"] = report.notes;
+    if (!report.self_cost.empty()) {
+        json costs = json::array();
+        for (const auto& c : report.self_cost)
+            costs.push_back({{"program", c.program},
+                             {"runs", c.runs},
+                             {"run_time_ns", c.run_time_ns},
+                             {"ns_per_run", c.runs ? static_cast<double>(c.run_time_ns) / static_cast<double>(c.runs) : 0.0}});
+        doc["self_cost"] = costs;
+    }
     return doc;
 }
 

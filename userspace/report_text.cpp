@@ -107,6 +107,17 @@ std::string report_to_text(const Report& report) {
     }
     const uint64_t lost = report.lost_events();
     out += fmt("Lost events: %" PRIu64 "%s\n", lost, lost ? " (the counts above are lower bounds)" : "");
+    if (!report.self_cost.empty()) {
+        uint64_t total = 0;
+        out += fmt("\n%-22s %12s %12s %10s\n", "PROBE (self cost)", "RUNS", "TOTAL", "PER RUN");
+        for (const auto& c : report.self_cost) {
+            total += c.run_time_ns;
+            out += fmt("%-22s %12llu %12s %10s\n", c.program.c_str(), static_cast<unsigned long long>(c.runs),
+                       format_ns(static_cast<double>(c.run_time_ns)).c_str(),
+                       c.runs ? format_ns(static_cast<double>(c.run_time_ns) / static_cast<double>(c.runs)).c_str() : "-");
+        }
+        out += fmt("%-22s %12s %12s\n", "all probes", "", format_ns(static_cast<double>(total)).c_str());
+    }
     if (report.drops[DROP_FAULT_UNRESOLVED])
         out += fmt("Faults whose mapping could not be looked up (counted as not IPC): %" PRIu64 "\n", report.drops[DROP_FAULT_UNRESOLVED]);
     return out;

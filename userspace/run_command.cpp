@@ -21,17 +21,20 @@ public:
         cmd->add_flag("--json", json_, "Print the report as one JSON document (docs/json.md)");
         cmd->add_option("-o,--output", output_, "Write the report to FILE instead of stdout");
         cmd->add_flag("--no-trace", no_trace_, "Run the workload without probes (the baseline)");
+        cmd->add_flag("--self-cost", self_cost_, "Also report what each probe cost (kernel BPF run-time statistics)");
         return cmd;
     }
 
     // 0 ok, 1 the workload or the trace failed, 2 bad input, 128+signal when interrupted
     // (after printing what was measured).
     int execute(const GlobalOptions& global) override {
+        install_stop_handlers();  // from here on a stop signal ends the run cleanly, 128+signal
         const workloads::Workload* w = workloads::find(workload_);
         if (!w) return report_error(2, "unknown workload '" + workload_ + "' ('ipctrace list' shows them)");
         workloads::Params params;
         if (auto err = options_.apply(params)) return report_error(2, *err);
         if (auto err = workloads::resolve(*w, params)) return report_error(2, *err);
+        if (self_cost_ && no_trace_) return report_error(2, "--self-cost measures the probes: it cannot go with --no-trace");
         std::optional<Output> out;
         try {
             out.emplace(output_);
@@ -41,12 +44,13 @@ public:
         std::vector<std::string> notes;
         if (auto code = preflight(!no_trace_, notes)) return *code;
 
-        install_stop_handlers();
         Measurement m;
         try {
-            m = measure(*w, params, !no_trace_, global.verbose);
+            m = measure(*w, params, !no_trace_, global.verbose, self_cost_);
             m.report.notes = notes;
             out->write(json_ ? report_to_json(m.report).dump(2) + "\n" : report_to_text(m.report));
+        } catch (const Interrupted& e) {
+            return report_error(128 + stop_signal(), e.what());
         } catch (const std::exception& e) {
             return report_error(1, e.what());
         }
@@ -58,7 +62,7 @@ public:
 private:
     std::string workload_, output_;
     WorkloadOptionText options_;
-    bool json_ = false, no_trace_ = false;
+    bool json_ = false, no_trace_ = false, self_cost_ = false;
 };
 
 class ListCommand : public Command {

@@ -38,6 +38,12 @@ struct ProcInfo {
     std::string comm;
 };
 
+// What one BPF program of ipctrace cost, from the kernel's own accounting.
+struct ProgramCost {
+    std::string program;
+    uint64_t runs = 0, run_time_ns = 0;
+};
+
 struct Snapshot {
     // (tgid, mechanism, syscall nr) -> stats
     std::map<std::tuple<pid_t, Mechanism, unsigned>, CallStats> calls;

@@ -88,7 +88,27 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));
 }
 
-Tracer::~Tracer() = default;
+Tracer::~Tracer() {
+    if (stats_fd_ >= 0) close(stats_fd_);
+}
+
+void Tracer::enable_self_cost() {
+    if (stats_fd_ >= 0) return;
+    stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (stats_fd_ < 0) throw TraceError("enable BPF run-time statistics: " + error_text(errno));
+}
+
+std::vector<ProgramCost> Tracer::self_cost() const {
+    std::vector<ProgramCost> costs;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+            costs.push_back({bpf_program__name(prog), info.run_cnt, info.run_time_ns});
+    }
+    return costs;
+}
 
 void Tracer::add_target(pid_t tgid) {
     const uint32_t key = static_cast<uint32_t>(tgid);

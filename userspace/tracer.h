@@ -42,6 +42,11 @@ public:
     void detach();
     Snapshot snapshot() const;
 
+    // Turns on the kernel's run-time accounting of BPF programs (what kernel.bpf_stats_enabled
+    // does) while this tracer lives, so self_cost() can say what each probe cost.
+    void enable_self_cost();
+    std::vector<ProgramCost> self_cost() const;
+
 private:
     struct SkeletonDeleter {
         void operator()(ipctrace_bpf* skel) const;
@@ -51,6 +56,7 @@ private:
     };
     std::unique_ptr<ipctrace_bpf, SkeletonDeleter> skel_;
     std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
+    int stats_fd_ = -1;
 };
 
 }  // namespace ipctrace
