@@ -22,6 +22,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define S_IFREG 0100000
+#define S_IFCHR 0020000
 #define S_IFIFO 0010000
 #define AF_UNIX 1
 #define AF_INET 2
@@ -51,12 +52,15 @@ static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
 static const struct syscall_stats zero_syscall_stats;
 static const struct proc_mech_stats zero_proc_mech_stats;
 
+/* The IPC call a thread is inside. Task-local storage: found from the task itself, no
+ * hash lookup, and freed with the task (a thread killed inside a call leaves nothing). */
 struct inflight {
 	unsigned long long start_ns;
 	unsigned long long arg;    /* the rule's `arg`, kept for BYTES_ARG_IN */
 	unsigned long long object; /* the IPC object, when track_objects */
 	unsigned short nr;
 	unsigned char mechanism;
+	unsigned char active;      /* 0 between calls */
 };
 
 struct {
@@ -67,9 +71,9 @@ struct {
 } targets SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, u32); /* tid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -213,6 +217,8 @@ static __always_inline u8 classify_mapped_file(struct file *file)
 		if (is_posix_shm_file(file, name))
 			return MECH_POSIX_SHM;
 	}
+	if ((mode & S_IFMT) == S_IFCHR && name_starts(name, "zero", 5))
+		return MECH_MMAP_ANON; /* MAP_SHARED of /dev/zero: the kernel makes it shared anonymous */
 	return (mode & S_IFMT) == S_IFREG ? MECH_MMAP_FILE : MECH_NONE;
 }
 
@@ -405,29 +411,32 @@ SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
 	const struct syscall_rule *rule;
-	struct inflight call = {};
-	u64 id;
-	u32 tid;
+	struct inflight *call;
+	u64 object = 0;
+	u8 mechanism;
 
 	if ((unsigned long)nr >= IPC_MAX_SYSCALL_NR)
 		return 0;
 	rule = &rules[nr];
 	if (rule->classify == CLS_NONE)
 		return 0; /* not a traced syscall: the common case, decided first */
-	id = bpf_get_current_pid_tgid();
-	if (!is_target(id >> 32))
+	if (!is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
 
-	call.mechanism = classify_call(rule, regs, &call.object);
-	if (call.mechanism == MECH_NONE)
+	mechanism = classify_call(rule, regs, &object);
+	if (mechanism == MECH_NONE)
 		return 0;
-	call.nr = nr;
-	if (rule->bytes == BYTES_ARG_IN)
-		call.arg = syscall_arg(regs, rule->arg);
-	call.start_ns = bpf_ktime_get_ns();
-	tid = (u32)id;
-	if (bpf_map_update_elem(&inflight, &tid, &call, BPF_ANY))
+	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call) {
 		count_drop(DROP_INFLIGHT_FULL);
+		return 0;
+	}
+	call->mechanism = mechanism;
+	call->object = object;
+	call->nr = nr;
+	call->arg = rule->bytes == BYTES_ARG_IN ? syscall_arg(regs, rule->arg) : 0;
+	call->active = 1;
+	call->start_ns = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -477,24 +486,21 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	u64 id = bpf_get_current_pid_tgid();
-	u32 tid = (u32)id;
-	struct inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct syscall_key key = {};
 	struct syscall_stats *s;
 	const struct syscall_rule *rule;
 	u64 duration;
 
-	if (!call)
+	if (!call || !call->active)
 		return 0; /* not traced, or entered before tracing started */
+	call->active = 0;
 	duration = bpf_ktime_get_ns() - call->start_ns;
-	key.tgid = id >> 32;
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
 	key.nr = call->nr;
 	key.mechanism = call->mechanism;
-	if (key.nr >= IPC_MAX_SYSCALL_NR) {
-		bpf_map_delete_elem(&inflight, &tid);
+	if (key.nr >= IPC_MAX_SYSCALL_NR)
 		return 0;
-	}
 	rule = &rules[key.nr];
 
 	s = syscall_stats_for(&key);
@@ -515,7 +521,6 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
 		count_object(&key, rule, call, ret);
-	bpf_map_delete_elem(&inflight, &tid);
 	return 0;
 }
 
@@ -536,11 +541,11 @@ static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechan
 }
 
 /* The mechanism of the call a thread is inside, or MECH_NONE. */
-static __always_inline u8 current_call_mechanism(u32 tid)
+static __always_inline u8 call_mechanism_of(struct task_struct *task)
 {
-	struct inflight *call = bpf_map_lookup_elem(&inflight, &tid);
+	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
 
-	return call ? call->mechanism : MECH_NONE;
+	return call && call->active ? call->mechanism : MECH_NONE;
 }
 
 /* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
@@ -553,15 +558,17 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 
 	if (!is_target(id >> 32) || address >= USER_ADDR_LIMIT)
 		return;
-	if (!mechanism_at(bpf_get_current_task_btf(), address, &mechanism))
+	if (!mechanism_at(bpf_get_current_task_btf(), address, &mechanism)) {
 		count_drop(DROP_FAULT_UNRESOLVED);
+		kernel_mode = false; /* unknown mapping: "other", never a copy fault */
+	}
 	if (mechanism != MECH_NONE || !kernel_mode) {
 		s = proc_mech_for(id >> 32, mechanism);
 		if (s)
 			s->page_faults++;
 		return;
 	}
-	s = proc_mech_for(id >> 32, current_call_mechanism((u32)id));
+	s = proc_mech_for(id >> 32, call_mechanism_of(bpf_get_current_task_btf()));
 	if (s)
 		s->copy_faults++;
 }
@@ -589,7 +596,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 
 	if (!is_target(tgid))
 		return 0;
-	s = proc_mech_for(tgid, current_call_mechanism(prev->pid));
+	s = proc_mech_for(tgid, call_mechanism_of(prev));
 	if (!s)
 		return 0;
 	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
@@ -668,10 +675,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
-	u32 tid = p->pid, tgid = p->tgid;
+	u32 tgid = p->tgid;
 	struct proc_info *info;
 
-	bpf_map_delete_elem(&inflight, &tid); /* a thread killed inside a call never exits it */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0 || !is_target(tgid))
 		return 0; /* other threads live on, or not ours */
 	info = bpf_map_lookup_elem(&procs, &tgid);

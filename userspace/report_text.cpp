@@ -73,11 +73,16 @@ void syscall_rows(std::string& out, const Report& report) {
 void copy_summary(std::string& out, const Report& report, const workloads::Result& r) {
     if (r.bytes == 0) return;
     uint64_t copied = 0, zero_copy = 0;
+    bool shared_mapping = false;
     for (const auto& [mech, m] : report.mechanisms)
         if (is_ipc(mech) || (mech == MECH_FILE && report.include_file_io)) {
             copied += m.calls.bytes_in + m.calls.bytes_out;
             zero_copy += m.calls.bytes_zero_copy;
+            shared_mapping = shared_mapping || mech == MECH_SYSV_SHM || mech == MECH_POSIX_SHM || mech == MECH_MMAP_FILE ||
+                             mech == MECH_MMAP_ANON;
         }
+    // Signals carry their value inside siginfo, which no byte rule counts: say nothing then.
+    if (copied == 0 && !shared_mapping) return;
     out += fmt("\n%s of payload crossed the user/kernel boundary %.2f times per byte (%s copied by syscalls)%s.\n",
                format_bytes(static_cast<double>(r.bytes)).c_str(), static_cast<double>(copied) / static_cast<double>(r.bytes),
                format_bytes(static_cast<double>(copied)).c_str(),
