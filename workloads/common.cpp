@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sys/socket.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -41,6 +42,45 @@ void set_error(RoleResult& r, const char* fmt, ...) {
     va_start(ap, fmt);
     std::vsnprintf(r.error, sizeof r.error, fmt, ap);
     va_end(ap);
+}
+
+// ---- fds and whole-message I/O --------------------------------------------------------
+
+Fd open_counted(RoleResult& out, const char* path, int flags, unsigned mode) {
+    const long fd = counted_retry(out, SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, mode);
+    if (fd < 0) throw_error("open %s: %s", path, std::strerror(errno));
+    return Fd(out, fd);
+}
+
+void write_all(RoleResult& out, int fd, const unsigned char* p, uint64_t n, uint64_t msg, long nr) {
+    const bool send = nr == SYS_sendto;
+    if (!send && nr != SYS_write) throw_error("write_all: syscall %ld is neither write nor sendto", nr);
+    while (n > 0) {
+        const long w = send ? counted_retry(out, SYS_sendto, fd, p, n, MSG_NOSIGNAL, nullptr, 0)
+                            : counted_retry(out, SYS_write, fd, p, n);
+        if (w < 0) throw_errno(send ? "send" : "write");
+        if (w == 0)
+            throw_error("%s: wrote nothing at message %llu", send ? "send" : "write",
+                        static_cast<unsigned long long>(msg));
+        p += w;
+        n -= static_cast<uint64_t>(w);
+    }
+}
+
+void read_exact(RoleResult& out, int fd, unsigned char* p, uint64_t n, uint64_t msg, long nr) {
+    const bool recv = nr == SYS_recvfrom;
+    if (!recv && nr != SYS_read) throw_error("read_exact: syscall %ld is neither read nor recvfrom", nr);
+    for (uint64_t got = 0; got < n;) {
+        const long r = recv ? counted_retry(out, SYS_recvfrom, fd, p + got, n - got, 0, nullptr, nullptr)
+                            : counted_retry(out, SYS_read, fd, p + got, n - got);
+        if (r < 0) throw_errno(recv ? "recv" : "read");
+        if (r == 0)
+            throw_error("%s in message %llu after %llu of %llu bytes",
+                        recv ? "recv: connection closed" : "read: end of file",
+                        static_cast<unsigned long long>(msg), static_cast<unsigned long long>(got),
+                        static_cast<unsigned long long>(n));
+        got += static_cast<uint64_t>(r);
+    }
 }
 
 // ---- pattern ----------------------------------------------------------------------
@@ -164,6 +204,11 @@ std::string human_size(uint64_t bytes) {
     for (const auto& u : units)
         if (bytes >= u.unit && bytes % u.unit == 0) return std::to_string(bytes / u.unit) + u.suffix;
     return std::to_string(bytes);
+}
+
+void name_ipc_objects(Control& ctl) {
+    const char* suffix = std::strrchr(ctl.dir, '.');
+    std::snprintf(ctl.name, sizeof ctl.name, "/ipctrace-%s", suffix ? suffix + 1 : "run");
 }
 
 bool read_sysctl(const char* path, uint64_t& out) {

@@ -1,5 +1,6 @@
-// Helpers shared by every workload role: counted syscalls, the payload pattern,
-// syscall-free spin waits, the clock and a fixed-size latency histogram.
+// Helpers shared by every workload role: counted syscalls, counted fds and whole-message
+// I/O on them, the payload pattern, syscall-free spin waits and the end-of-run handshake,
+// the clock, a fixed-size latency histogram and the message loop every workload runs.
 //
 // Rules for role code (it runs while the tracer watches):
 //  - every IPC syscall goes through counted()/counted_retry(), so RoleResult::ops is exact;
@@ -20,6 +21,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "workload.h"
 
@@ -64,6 +66,68 @@ void mark_uncounted(RoleResult& r, int nr);
 // Records the first error of a role (later ones are dropped); never allocates.
 void set_error(RoleResult& r, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// ---- fds, paths and whole-message I/O ------------------------------------------------
+
+// An fd whose close() is counted like every other call on it (move-only; closes once).
+class Fd {
+public:
+    Fd() = default;
+    Fd(RoleResult& out, long fd) : out_(&out), fd_(static_cast<int>(fd)) {}
+    Fd(Fd&& o) noexcept : out_(o.out_), fd_(std::exchange(o.fd_, -1)) {}
+    Fd& operator=(Fd&& o) noexcept {
+        if (this != &o) {
+            reset();
+            out_ = o.out_;
+            fd_ = std::exchange(o.fd_, -1);
+        }
+        return *this;
+    }
+    ~Fd() { reset(); }
+    int get() const { return fd_; }
+    void reset() {
+        if (fd_ >= 0) counted(*out_, SYS_close, fd_);
+        fd_ = -1;
+    }
+
+private:
+    RoleResult* out_ = nullptr;
+    int fd_ = -1;
+};
+
+// A path the size of Control::path (FIFO, socket or file in the run directory).
+using Path = char[sizeof Control::path];
+
+// dst = a + b; false (and dst "") when it does not fit. No library calls: cleanup uses it
+// in a signal handler.
+template <size_t N>
+bool concat(char (&dst)[N], const char* a, const char* b) {
+    size_t n = 0;
+    for (const char* s : {a, b})
+        for (; *s; ++s) {
+            if (n + 1 >= N) {
+                dst[0] = '\0';  // never leave a truncated, unterminated path for cleanup
+                return false;
+            }
+            dst[n++] = *s;
+        }
+    dst[n] = '\0';
+    return true;
+}
+
+// openat(AT_FDCWD, path, flags | O_CLOEXEC, mode), retried on EINTR; throws
+// "open <path>: <error>".
+Fd open_counted(RoleResult& out, const char* path, int flags, unsigned mode = 0);
+
+// Byte streams (pipes, FIFOs, regular files, stream sockets): one call may move part of a
+// message, so these loop until all n bytes of message msg have moved, each call counted.
+// write_all makes write(fd, p, n), or with nr = SYS_sendto send(fd, p, n, MSG_NOSIGNAL)
+// (an error, not SIGPIPE, when the peer is gone); a write is short only when a signal
+// interrupts it. read_exact makes read(fd, p, n), or with nr = SYS_recvfrom recv(fd, p, n, 0),
+// asking only for the rest of this message so that no call spans two. End of stream, or a
+// write of nothing, throws.
+void write_all(RoleResult& out, int fd, const unsigned char* p, uint64_t n, uint64_t msg, long nr = SYS_write);
+void read_exact(RoleResult& out, int fd, unsigned char* p, uint64_t n, uint64_t msg, long nr = SYS_read);
+
 // ---- payload pattern --------------------------------------------------------------
 
 // Message m's payload is the 64-bit little-endian words w_i = seed(m) + i * K, so every
@@ -96,6 +160,12 @@ inline void spin_until_at_least(const std::atomic<uint32_t>& a, uint32_t v) {
     spin_until([&] { return a.load(std::memory_order_acquire) >= v; });
 }
 
+// Role 1 tells role 0 it is done with every shared object and has received everything
+// (ready = 2), so the owner may remove the objects or reset the connection; the owner
+// spins for it without syscalls.
+inline void peer_done(Control& ctl) { ctl.ready.store(2, std::memory_order_release); }
+inline void wait_peer_done(Control& ctl) { spin_until_at_least(ctl.ready, 2); }
+
 // ---- clock and latency ------------------------------------------------------------
 
 // CLOCK_MONOTONIC through the vDSO: no syscall.
@@ -125,6 +195,56 @@ private:
     uint64_t total_ = 0;
 };
 
+// ---- the message loop ---------------------------------------------------------------
+
+// Runs step(m) for every message m and fills out.elapsed_ns and out.messages. In ping-pong
+// each of role 0's steps is one round trip, timed into out's RTT percentiles. The clock is
+// read through the vDSO: the loop adds no syscall of its own.
+template <class Step>
+void message_loop(const Params& p, int role, RoleResult& out, Step step) {
+    const bool round_trips = role == 0 && p.mode == Mode::PingPong;
+    Latency rtt;
+    const uint64_t t0 = now_ns();
+    for (uint64_t m = 0; m < p.count; ++m) {
+        const uint64_t start = round_trips ? now_ns() : 0;
+        step(m);
+        if (round_trips) rtt.record(now_ns() - start);
+    }
+    out.elapsed_ns = now_ns() - t0;
+    out.messages = p.count;
+    if (round_trips) rtt.report(out);
+}
+
+// Moves p.count messages of p.size bytes through `buf` and a channel that copies them:
+// ch.send(buf, size, m) hands one whole message to the other role, ch.recv(buf, size, m)
+// takes one. stream: role 0 fills and sends, role 1 receives and verifies. pingpong: role 1
+// answers every message with reply_id(m). Every received byte is verified.
+template <class Channel>
+void exchange_messages(const Params& p, int role, unsigned char* buf, Channel& ch, RoleResult& out) {
+    message_loop(p, role, out, [&](uint64_t m) {
+        if (p.mode == Mode::Stream) {
+            if (role == 0) {
+                fill(buf, p.size, m);
+                ch.send(buf, p.size, m);
+            } else {
+                ch.recv(buf, p.size, m);
+                verify(buf, p.size, m, out);
+            }
+        } else if (role == 0) {
+            fill(buf, p.size, m);
+            ch.send(buf, p.size, m);
+            ch.recv(buf, p.size, m);
+            verify(buf, p.size, reply_id(m), out);
+        } else {
+            ch.recv(buf, p.size, m);
+            verify(buf, p.size, m, out);
+            fill(buf, p.size, reply_id(m));
+            ch.send(buf, p.size, m);
+        }
+    });
+    out.bytes = p.count * p.size;
+}
+
 // ---- per-role scratch memory --------------------------------------------------------
 
 // A private buffer of at least Params::size + 64 bytes (Workload::scratch), mapped
@@ -132,6 +252,8 @@ private:
 // instead of allocating (malloc would show up as mmap/brk in the trace).
 std::span<std::byte> scratch();
 void set_scratch(std::span<std::byte> s);  // harness only
+// The same buffer as bytes to fill, send, receive and verify.
+inline unsigned char* scratch_bytes() { return reinterpret_cast<unsigned char*>(scratch().data()); }
 
 // ---- naming ----------------------------------------------------------------------
 
@@ -139,6 +261,9 @@ void set_scratch(std::span<std::byte> s);  // harness only
 const char* role_name(const Params& p, int role);
 // 4096 -> "4K", 2 GiB -> "2G", 1000 -> "1000": how --size values are written back.
 std::string human_size(uint64_t bytes);
+// Names the run's POSIX objects (shm, mq) in ctl.name: "/ipctrace-<the run directory's
+// unique suffix>", so no syscall is needed and runs never clash.
+void name_ipc_objects(Control& ctl);
 // Reads one integer from a /proc/sys file (parent side only: roles must not open files).
 bool read_sysctl(const char* path, uint64_t& out);
 // Whether this process has capability `cap` (CAP_SYS_RESOURCE, …) in its effective set.

@@ -6,8 +6,6 @@
 // pidfd_open + pidfd_getfd (Linux >= 5.6; needs ptrace rights over the owner, as root has).
 #include <sys/eventfd.h>
 
-#include <utility>
-
 #include "catalog.h"
 #include "common.h"
 
@@ -17,32 +15,6 @@ namespace {
 
 // Control::ids slots: where the peer finds the owner's eventfds.
 constexpr int kOwnerPid = 0, kRequestFd = 1, kReplyFd = 2;
-
-// An fd whose close() is counted like every other call on it.
-class Fd {
-public:
-    Fd() = default;
-    Fd(RoleResult& out, long fd) : out_(&out), fd_(static_cast<int>(fd)) {}
-    Fd(Fd&& o) noexcept : out_(o.out_), fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            out_ = o.out_;
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) counted(*out_, SYS_close, fd_);
-        fd_ = -1;
-    }
-
-private:
-    RoleResult* out_ = nullptr;
-    int fd_ = -1;
-};
 
 Fd make_eventfd(RoleResult& out) {
     const long fd = counted(out, SYS_eventfd2, 0, EFD_CLOEXEC);
@@ -96,23 +68,16 @@ void eventfd_role(Control& ctl, int role, RoleResult& out) {
         ctl.ready.store(1, std::memory_order_release);
     }
 
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
+    message_loop(p, role, out, [&](uint64_t m) {
         if (role == 0) {
-            const uint64_t start = now_ns();
             post(out, tx, request_value(m));
             take(out, rx, reply_id(m), m);
-            rtt.record(now_ns() - start);
         } else {
             take(out, rx, request_value(m), m);
             post(out, tx, reply_id(m));
         }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
+    });
     out.bytes = p.count * sizeof(uint64_t);
-    if (role == 0) rtt.report(out);
 }
 
 }  // namespace

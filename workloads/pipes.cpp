@@ -10,7 +10,6 @@
 
 #include <cstdio>
 #include <cstring>
-#include <utility>
 
 #include "catalog.h"
 #include "common.h"
@@ -24,112 +23,14 @@ constexpr int kOwnerPid = 0, kRequestFd = 1, kReplyFd = 2;
 constexpr char kFifoLeaf[] = "/fifo";
 constexpr char kReplySuffix[] = ".reply";
 
-// An fd whose close() is counted like every other call on it.
-class Fd {
-public:
-    Fd() = default;
-    Fd(RoleResult& out, long fd) : out_(&out), fd_(static_cast<int>(fd)) {}
-    Fd(Fd&& o) noexcept : out_(o.out_), fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            out_ = o.out_;
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) counted(*out_, SYS_close, fd_);
-        fd_ = -1;
-    }
-
-private:
-    RoleResult* out_ = nullptr;
-    int fd_ = -1;
-};
-
-// dst = a + b; false when it does not fit. No library calls: cleanup uses it in a signal handler.
-template <size_t N>
-bool concat(char (&dst)[N], const char* a, const char* b) {
-    size_t n = 0;
-    for (const char* s : {a, b})
-        for (; *s; ++s) {
-            if (n + 1 >= N) return false;
-            dst[n++] = *s;
-        }
-    dst[n] = '\0';
-    return true;
-}
-
-Fd open_counted(RoleResult& out, const char* path, int flags) {
-    const long fd = counted_retry(out, SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
-    if (fd < 0) throw_error("open %s: %s", path, std::strerror(errno));
-    return Fd(out, fd);
-}
-
-// A blocking pipe write completes whole unless a signal splits it: loop, each call counted.
-void write_all(RoleResult& out, int fd, const unsigned char* p, uint64_t n) {
-    while (n > 0) {
-        const long w = counted_retry(out, SYS_write, fd, p, n);
-        if (w < 0) throw_errno("write");
-        p += w;
-        n -= static_cast<uint64_t>(w);
-    }
-}
-
-// A pipe read returns what is buffered, maybe part of a message: ask only for the rest of
-// this message so that no read spans two.
-void read_exact(RoleResult& out, int fd, unsigned char* p, uint64_t n, uint64_t msg) {
-    for (uint64_t got = 0; got < n;) {
-        const long r = counted_retry(out, SYS_read, fd, p + got, n - got);
-        if (r < 0) throw_errno("read");
-        if (r == 0)
-            throw_error("read: end of file in message %llu after %llu of %llu bytes",
-                        static_cast<unsigned long long>(msg), static_cast<unsigned long long>(got),
-                        static_cast<unsigned long long>(n));
-        got += static_cast<uint64_t>(r);
-    }
-}
-
 // This role's ends: tx where it writes, rx where it reads (stream: only one of them).
 struct Ends {
     Fd tx, rx;
-};
+    RoleResult& out;
 
-void exchange(const Params& p, int role, Ends& ends, RoleResult& out) {
-    auto* buf = reinterpret_cast<unsigned char*>(scratch().data());
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
-        if (p.mode == Mode::Stream) {
-            if (role == 0) {
-                fill(buf, p.size, m);
-                write_all(out, ends.tx.get(), buf, p.size);
-            } else {
-                read_exact(out, ends.rx.get(), buf, p.size, m);
-                verify(buf, p.size, m, out);
-            }
-        } else if (role == 0) {
-            const uint64_t start = now_ns();
-            fill(buf, p.size, m);
-            write_all(out, ends.tx.get(), buf, p.size);
-            read_exact(out, ends.rx.get(), buf, p.size, m);
-            verify(buf, p.size, reply_id(m), out);
-            rtt.record(now_ns() - start);
-        } else {
-            read_exact(out, ends.rx.get(), buf, p.size, m);
-            verify(buf, p.size, m, out);
-            fill(buf, p.size, reply_id(m));
-            write_all(out, ends.tx.get(), buf, p.size);
-        }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
-    out.bytes = p.count * p.size;
-    if (role == 0 && p.mode == Mode::PingPong) rtt.report(out);
-}
+    void send(const unsigned char* p, uint64_t n, uint64_t msg) { write_all(out, tx.get(), p, n, msg); }
+    void recv(unsigned char* p, uint64_t n, uint64_t msg) { read_exact(out, rx.get(), p, n, msg); }
+};
 
 // A write to a pipe whose reader died should fail with EPIPE (an error we can report),
 // not kill the role with SIGPIPE.
@@ -141,7 +42,7 @@ void pipe_role(Control& ctl, int role, RoleResult& out) {
     const Params& p = ctl.params;
     const bool pingpong = p.mode == Mode::PingPong;
     ignore_sigpipe();
-    Ends ends;
+    Ends ends{Fd(), Fd(), out};
     if (role == 0) {
         int req[2], rep[2];
         if (counted(out, SYS_pipe2, req, 0) < 0) throw_errno("pipe2");
@@ -175,12 +76,10 @@ void pipe_role(Control& ctl, int role, RoleResult& out) {
         }
         ctl.ready.store(1, std::memory_order_release);
     }
-    exchange(p, role, ends, out);
+    exchange_messages(p, role, scratch_bytes(), ends, out);
 }
 
 // ---- fifo ---------------------------------------------------------------------------
-
-using Path = char[sizeof Control::path];
 
 void fifo_cleanup(Control& ctl) {
     if (ctl.path[0] == '\0') return;
@@ -199,7 +98,7 @@ void fifo_role(Control& ctl, int role, RoleResult& out) {
     const bool pingpong = p.mode == Mode::PingPong;
     ignore_sigpipe();
     Path reply;
-    Ends ends;
+    Ends ends{Fd(), Fd(), out};
     if (role == 0) {
         // Both names are recorded (cleanup derives the reply one) before anything exists.
         if (!concat(ctl.path, ctl.dir, kFifoLeaf) || !concat(reply, ctl.path, kReplySuffix))
@@ -216,7 +115,7 @@ void fifo_role(Control& ctl, int role, RoleResult& out) {
         ends.rx = open_counted(out, ctl.path, O_RDONLY);
         if (pingpong) ends.tx = open_counted(out, reply, O_WRONLY);
     }
-    exchange(p, role, ends, out);
+    exchange_messages(p, role, scratch_bytes(), ends, out);
 }
 
 }  // namespace

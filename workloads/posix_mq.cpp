@@ -6,8 +6,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstring>
 
 #include "catalog.h"
 #include "common.h"
@@ -86,27 +84,30 @@ long open_queue(Control& ctl, RoleResult& out, bool reply, bool create, long max
     throw_errno("mq_open");
 }
 
-void send(RoleResult& out, long q, const unsigned char* buf, uint64_t size) {
-    if (counted_retry(out, SYS_mq_timedsend, q, buf, size, 0, nullptr) < 0) throw_errno("mq_send");
-}
+// One role's side: it sends on queue tx and receives from queue rx (role 0 sends requests
+// and receives replies, role 1 the other way round; stream has no reply queue).
+struct QueueChannel {
+    RoleResult& out;
+    long tx, rx;
 
-void receive(RoleResult& out, long q, unsigned char* buf, uint64_t size) {
-    unsigned prio = 0;
-    const long n = counted_retry(out, SYS_mq_timedreceive, q, buf, size, &prio, nullptr);
-    if (n < 0) throw_errno("mq_receive");
-    if (static_cast<uint64_t>(n) != size)
-        throw_error("mq_receive: got %ld bytes, expected %llu", n, static_cast<unsigned long long>(size));
-}
+    void send(const unsigned char* buf, uint64_t size, uint64_t /*msg*/) {
+        if (counted_retry(out, SYS_mq_timedsend, tx, buf, size, 0, nullptr) < 0) throw_errno("mq_send");
+    }
+    void recv(unsigned char* buf, uint64_t size, uint64_t /*msg*/) {
+        unsigned prio = 0;
+        const long n = counted_retry(out, SYS_mq_timedreceive, rx, buf, size, &prio, nullptr);
+        if (n < 0) throw_errno("mq_receive");
+        if (static_cast<uint64_t>(n) != size)
+            throw_error("mq_receive: got %ld bytes, expected %llu", n, static_cast<unsigned long long>(size));
+    }
+};
 
 void mq_role(Control& ctl, int role, RoleResult& out) {
     const Params& p = ctl.params;
     const bool pingpong = p.mode == Mode::PingPong;
-    unsigned char* buf = reinterpret_cast<unsigned char*>(scratch().data());
     long request = -1, reply = -1;
     if (role == 0) {
-        // The run directory's unique suffix names the queues: no clash, no syscall.
-        const char* suffix = std::strrchr(ctl.dir, '.');
-        std::snprintf(ctl.name, sizeof ctl.name, "/ipctrace-%s", suffix ? suffix + 1 : "run");
+        name_ipc_objects(ctl);
         const long maxmsg = fit_rlimit(pingpong ? 2 : 1, p.size);
         request = open_queue(ctl, out, false, true, maxmsg);
         if (pingpong) reply = open_queue(ctl, out, true, true, maxmsg);
@@ -128,35 +129,8 @@ void mq_role(Control& ctl, int role, RoleResult& out) {
         ctl.ready.store(1, std::memory_order_release);
     }
 
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
-        if (!pingpong) {
-            if (role == 0) {
-                fill(buf, p.size, m);
-                send(out, request, buf, p.size);
-            } else {
-                receive(out, request, buf, p.size);
-                verify(buf, p.size, m, out);
-            }
-        } else if (role == 0) {
-            const uint64_t start = now_ns();
-            fill(buf, p.size, m);
-            send(out, request, buf, p.size);
-            receive(out, reply, buf, p.size);
-            verify(buf, p.size, reply_id(m), out);
-            rtt.record(now_ns() - start);
-        } else {
-            receive(out, request, buf, p.size);
-            verify(buf, p.size, m, out);
-            fill(buf, p.size, reply_id(m));
-            send(out, reply, buf, p.size);
-        }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
-    out.bytes = p.count * p.size;
-    if (role == 0 && pingpong) rtt.report(out);
+    QueueChannel ch{out, role == 0 ? request : reply, role == 0 ? reply : request};
+    exchange_messages(p, role, scratch_bytes(), ch, out);
     if (counted(out, SYS_close, request) < 0) throw_errno("close");
     if (pingpong && counted(out, SYS_close, reply) < 0) throw_errno("close");
 }

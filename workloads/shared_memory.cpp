@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include <cstdio>
 #include <cstring>
 
 #include "catalog.h"
@@ -58,13 +57,10 @@ unsigned char* map_shared(RoleResult& out, long fd, uint64_t bytes) {
 
 // Owner: names the object in ctl before creating it, so that cleanup can always find it.
 long create_object(Control& ctl, RoleResult& out, Backing b, uint64_t bytes) {
-    // The run directory's unique suffix names the object: no syscall needed, no clash.
-    const char* suffix = std::strrchr(ctl.dir, '.');
     if (b == Backing::PosixShm)
-        std::snprintf(ctl.name, sizeof ctl.name, "/ipctrace-%s", suffix ? suffix + 1 : "run");
-    else
-        if (std::snprintf(ctl.path, sizeof ctl.path, "%s/ring", ctl.dir) >= int(sizeof ctl.path))
-            throw_error("run directory path too long: %s", ctl.dir);
+        name_ipc_objects(ctl);
+    else if (!concat(ctl.path, ctl.dir, "/ring"))
+        throw_error("run directory path too long: %s", ctl.dir);
     PathBuf path;
     object_path(ctl, b, path);
     const long fd = counted(out, SYS_openat, AT_FDCWD, path,

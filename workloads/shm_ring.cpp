@@ -101,8 +101,7 @@ namespace {
 
 void stream(const Params& p, int role, unsigned char* slots, RingSync& sync, RoleResult& out) {
     const uint64_t n = ring_slots(p);
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
+    message_loop(p, role, out, [&](uint64_t m) {
         unsigned char* slot = slots + (m % n) * p.size;
         if (role == 0) {
             sync.wait(0);
@@ -113,36 +112,27 @@ void stream(const Params& p, int role, unsigned char* slots, RingSync& sync, Rol
             verify(slot, p.size, m, out);  // a mismatch is recorded; keep the protocol going
             sync.post(0);
         }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
+    });
     out.bytes = p.count * p.size;
 }
 
 void pingpong(const Params& p, int role, unsigned char* slots, RingSync& sync, RoleResult& out) {
     unsigned char* request = slots;
     unsigned char* reply = slots + p.size;
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
+    message_loop(p, role, out, [&](uint64_t m) {
         if (role == 0) {
-            const uint64_t start = now_ns();
             fill(request, p.size, m);
             sync.post(0);
             sync.wait(1);
             verify(reply, p.size, reply_id(m), out);
-            rtt.record(now_ns() - start);
         } else {
             sync.wait(0);
             verify(request, p.size, m, out);
             fill(reply, p.size, reply_id(m));
             sync.post(1);
         }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
+    });
     out.bytes = p.count * p.size;
-    if (role == 0) rtt.report(out);
 }
 
 }  // namespace

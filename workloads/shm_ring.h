@@ -62,9 +62,4 @@ private:
 // 1 consumer/responder), verifying every byte received and filling `out`.
 void run_ring(const Params& p, int role, unsigned char* base, RingSync& sync, RoleResult& out);
 
-// Role 1 tells role 0 it is done with every shared object (ready = 2), so the owner may
-// remove them; the owner spins for it without syscalls.
-inline void peer_done(Control& ctl) { ctl.ready.store(2, std::memory_order_release); }
-inline void wait_peer_done(Control& ctl) { spin_until_at_least(ctl.ready, 2); }
-
 }  // namespace ipctrace::workloads

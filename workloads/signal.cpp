@@ -72,25 +72,18 @@ void signal_role(Control& ctl, int role, RoleResult& out) {
     }
 
     siginfo_t si{};
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
+    message_loop(p, role, out, [&](uint64_t m) {
         if (role == 0) {
-            const uint64_t start = now_ns();
             q.send(other, request, static_cast<int>(m));
             wait_for(out, waits, si);
             check_value(out, si, other, m);
-            rtt.record(now_ns() - start);
         } else {
             wait_for(out, waits, si);
             check_value(out, si, other, m);
             q.send(other, reply, static_cast<int>(m));
         }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
+    });
     out.bytes = p.count * sizeof(int);
-    if (role == 0) rtt.report(out);
 }
 
 }  // namespace

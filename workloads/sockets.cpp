@@ -7,7 +7,6 @@
 #include <sys/un.h>
 
 #include <cstring>
-#include <utility>
 
 #include "catalog.h"
 #include "common.h"
@@ -22,47 +21,8 @@ constexpr char kStreamLeaf[] = "/stream.sock";
 constexpr char kDgramLeaf[] = "/dgram.sock";
 constexpr char kPeerSuffix[] = ".peer";  // unix-dgram: the peer's socket is "<path>.peer"
 
-// An fd whose close() is counted like every other call on it.
-class Fd {
-public:
-    Fd() = default;
-    Fd(RoleResult& out, long fd) : out_(&out), fd_(static_cast<int>(fd)) {}
-    Fd(Fd&& o) noexcept : out_(o.out_), fd_(std::exchange(o.fd_, -1)) {}
-    Fd& operator=(Fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            out_ = o.out_;
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    ~Fd() { reset(); }
-    int get() const { return fd_; }
-    void reset() {
-        if (fd_ >= 0) counted(*out_, SYS_close, fd_);
-        fd_ = -1;
-    }
-
-private:
-    RoleResult* out_ = nullptr;
-    int fd_ = -1;
-};
-
-// dst = a + b; false when it does not fit. No library calls: cleanup uses it in a signal handler.
-template <size_t N>
-bool concat(char (&dst)[N], const char* a, const char* b) {
-    size_t n = 0;
-    for (const char* s : {a, b})
-        for (; *s; ++s) {
-            if (n + 1 >= N) return false;
-            dst[n++] = *s;
-        }
-    dst[n] = '\0';
-    return true;
-}
-
-using Path = char[sizeof(sockaddr_un::sun_path)];
-static_assert(sizeof(Path) == sizeof Control::path);
+// Socket paths are Control::path-sized Paths (common.h): they must fit sun_path.
+static_assert(sizeof(Path) == sizeof(sockaddr_un::sun_path));
 
 // ---- socket calls, all counted -------------------------------------------------------
 
@@ -126,32 +86,14 @@ void set_recv_timeout(RoleResult& out, const Fd& s, uint64_t ms) {
 
 // ---- message channels ---------------------------------------------------------------
 
-// Byte stream: send() may take part of a message only if a signal interrupts it, recv()
-// returns what has arrived; loop on both, each call counted.
+// Byte stream: send() takes part of a message only if a signal interrupts it, recv()
+// returns what has arrived; common.h's loops make as many calls as that takes.
 struct StreamChannel {
     Fd fd;
     RoleResult& out;
 
-    void send(const unsigned char* p, uint64_t n) {
-        while (n > 0) {
-            const long w = counted_retry(out, SYS_sendto, fd.get(), p, n, MSG_NOSIGNAL, nullptr, 0);
-            if (w < 0) throw_errno("send");
-            p += w;
-            n -= static_cast<uint64_t>(w);
-        }
-    }
-    // Asks only for the rest of this message, so no recv spans two.
-    void recv(unsigned char* p, uint64_t n, uint64_t msg) {
-        for (uint64_t got = 0; got < n;) {
-            const long r = counted_retry(out, SYS_recvfrom, fd.get(), p + got, n - got, 0, nullptr, nullptr);
-            if (r < 0) throw_errno("recv");
-            if (r == 0)
-                throw_error("recv: connection closed in message %llu after %llu of %llu bytes",
-                            static_cast<unsigned long long>(msg), static_cast<unsigned long long>(got),
-                            static_cast<unsigned long long>(n));
-            got += static_cast<uint64_t>(r);
-        }
-    }
+    void send(const unsigned char* p, uint64_t n, uint64_t msg) { write_all(out, fd.get(), p, n, msg, SYS_sendto); }
+    void recv(unsigned char* p, uint64_t n, uint64_t msg) { read_exact(out, fd.get(), p, n, msg, SYS_recvfrom); }
 };
 
 // One message per datagram, whole or not at all.
@@ -159,7 +101,7 @@ struct DgramChannel {
     Fd fd;
     RoleResult& out;
 
-    void send(const unsigned char* p, uint64_t n) {
+    void send(const unsigned char* p, uint64_t n, uint64_t /*msg*/) {
         const long w = counted_retry(out, SYS_sendto, fd.get(), p, n, MSG_NOSIGNAL, nullptr, 0);
         if (w < 0 && errno == EMSGSIZE) too_big(n);
         if (w < 0) throw_errno("send");
@@ -185,44 +127,6 @@ struct DgramChannel {
     }
 };
 
-template <class Channel>
-void exchange(const Params& p, int role, Channel& ch, RoleResult& out) {
-    auto* buf = reinterpret_cast<unsigned char*>(scratch().data());
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
-        if (p.mode == Mode::Stream) {
-            if (role == 0) {
-                fill(buf, p.size, m);
-                ch.send(buf, p.size);
-            } else {
-                ch.recv(buf, p.size, m);
-                verify(buf, p.size, m, out);
-            }
-        } else if (role == 0) {
-            const uint64_t start = now_ns();
-            fill(buf, p.size, m);
-            ch.send(buf, p.size);
-            ch.recv(buf, p.size, m);
-            verify(buf, p.size, reply_id(m), out);
-            rtt.record(now_ns() - start);
-        } else {
-            ch.recv(buf, p.size, m);
-            verify(buf, p.size, m, out);
-            fill(buf, p.size, reply_id(m));
-            ch.send(buf, p.size);
-        }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
-    out.bytes = p.count * p.size;
-    if (role == 0 && p.mode == Mode::PingPong) rtt.report(out);
-}
-
-// Role 1 tells role 0 it has received everything (ready = 2).
-void mark_done(Control& ctl) { ctl.ready.store(2, std::memory_order_release); }
-void wait_done(Control& ctl) { spin_until_at_least(ctl.ready, 2); }
-
 // ---- unix ---------------------------------------------------------------------------
 
 void unix_cleanup(Control& ctl) {
@@ -247,7 +151,7 @@ void unix_role(Control& ctl, int role, RoleResult& out) {
         connect_to(out, ch.fd, unix_addr(ctl.path));
         ctl.ready.store(1, std::memory_order_release);
     }
-    exchange(ctl.params, role, ch, out);
+    exchange_messages(ctl.params, role, scratch_bytes(), ch, out);
 }
 
 // ---- unix-dgram ----------------------------------------------------------------------
@@ -273,7 +177,7 @@ void unix_dgram_role(Control& ctl, int role, RoleResult& out) {
         connect_to(out, ch.fd, unix_addr(ctl.path));
         ctl.ready.store(1, std::memory_order_release);
     }
-    exchange(ctl.params, role, ch, out);
+    exchange_messages(ctl.params, role, scratch_bytes(), ch, out);
 }
 
 // An AF_UNIX datagram must fit the sender's SO_SNDBUF (net.core.wmem_default) minus 32.
@@ -313,9 +217,9 @@ void tcp_role(Control& ctl, int role, RoleResult& out) {
         connect_to(out, ch.fd, loopback(static_cast<uint16_t>(ctl.ids[kOwnerPort])));
         ctl.ready.store(1, std::memory_order_release);
     }
-    exchange(ctl.params, role, ch, out);
-    if (role == 1) mark_done(ctl);
-    else wait_done(ctl);  // before the reset: the peer may still be reading
+    exchange_messages(ctl.params, role, scratch_bytes(), ch, out);
+    if (role == 1) peer_done(ctl);
+    else wait_peer_done(ctl);  // before the reset: the peer may still be reading
 }
 
 // ---- udp ----------------------------------------------------------------------------
@@ -345,15 +249,12 @@ uint64_t seq_of(const unsigned char* buf) {
 // markers. Loopback UDP never blocks on a slow receiver; what does not fit its buffer is dropped.
 void udp_send_stream(Control& ctl, const Fd& s, RoleResult& out) {
     const Params& p = ctl.params;
-    auto* buf = reinterpret_cast<unsigned char*>(scratch().data());
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
+    unsigned char* buf = scratch_bytes();
+    message_loop(p, 0, out, [&](uint64_t m) {
         put_datagram(buf, p.size, m);
         const long w = counted_retry(out, SYS_sendto, s.get(), buf, p.size, 0, nullptr, 0);
         if (w < 0) throw_errno("send");
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
+    });
     out.bytes = p.count * p.size;
     ctl.published.store(2, std::memory_order_release);  // "all sent": the receiver may time out now
     // A marker may be refused (ECONNREFUSED) once the receiver has stopped: that is fine.
@@ -362,7 +263,7 @@ void udp_send_stream(Control& ctl, const Fd& s, RoleResult& out) {
 
 void udp_receive_stream(Control& ctl, const Fd& s, RoleResult& out) {
     const Params& p = ctl.params;
-    auto* buf = reinterpret_cast<unsigned char*>(scratch().data());
+    unsigned char* buf = scratch_bytes();
     set_recv_timeout(out, s, kIdleMs);
     uint64_t received = 0;
     const uint64_t t0 = now_ns();
@@ -395,7 +296,7 @@ void udp_receive_stream(Control& ctl, const Fd& s, RoleResult& out) {
 // missing reply is an error rather than loss to be counted.
 void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
     const Params& p = ctl.params;
-    auto* buf = reinterpret_cast<unsigned char*>(scratch().data());
+    unsigned char* buf = scratch_bytes();
     if (role == 0) set_recv_timeout(out, s, kReplyTimeoutMs);
     auto receive = [&](uint64_t want, uint64_t m) {
         const long r = counted_retry(out, SYS_recvfrom, s.get(), buf, p.size, MSG_TRUNC, nullptr, nullptr);
@@ -413,23 +314,16 @@ void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
         put_datagram(buf, p.size, seq);
         if (counted_retry(out, SYS_sendto, s.get(), buf, p.size, 0, nullptr, 0) < 0) throw_errno("send");
     };
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
+    message_loop(p, role, out, [&](uint64_t m) {
         if (role == 0) {
-            const uint64_t start = now_ns();
             send(m);
             receive(reply_id(m), m);
-            rtt.record(now_ns() - start);
         } else {
             receive(m, m);
             send(reply_id(m));
         }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
+    });
     out.bytes = p.count * p.size;
-    if (role == 0) rtt.report(out);
 }
 
 std::optional<std::string> udp_check(const Params& p) {

@@ -98,30 +98,20 @@ void sem_role(Control& ctl, int role, RoleResult& out) {
         ctl.ids[kSemId] = semid;
         ctl.published.store(1, std::memory_order_release);
         spin_until_at_least(ctl.ready, 1);
-        Latency rtt;
-        const uint64_t t0 = now_ns();
-        for (uint64_t m = 0; m < p.count; ++m) {
-            const uint64_t start = now_ns();
+        message_loop(p, 0, out, [&](uint64_t) {
             if (semop1(out, semid, 0, +1) < 0) throw_errno("semop V");
             if (semop1(out, semid, 1, -1) < 0) throw_errno("semop P");
-            rtt.record(now_ns() - start);
-        }
-        out.elapsed_ns = now_ns() - t0;
-        out.messages = p.count;
-        rtt.report(out);
+        });
         wait_peer_done(ctl);
         rmid(out, ctl, kSemId);
     } else {
         spin_until_at_least(ctl.published, 1);
         const long semid = ctl.ids[kSemId];
         ctl.ready.store(1, std::memory_order_release);
-        const uint64_t t0 = now_ns();
-        for (uint64_t m = 0; m < p.count; ++m) {
+        message_loop(p, 1, out, [&](uint64_t) {
             if (semop1(out, semid, 0, -1) < 0) throw_errno("semop P");
             if (semop1(out, semid, 1, +1) < 0) throw_errno("semop V");
-        }
-        out.elapsed_ns = now_ns() - t0;
-        out.messages = p.count;
+        });
         peer_done(ctl);
     }
 }
@@ -147,22 +137,28 @@ void fit_queue(RoleResult& out, long msqid, uint64_t size) {
     }
 }
 
-void msg_send(RoleResult& out, long msqid, unsigned char* buf, uint64_t size, long type) {
-    std::memcpy(buf, &type, sizeof type);  // struct msgbuf: long mtype, then the text
-    if (counted_retry(out, SYS_msgsnd, msqid, buf, size, 0) < 0) throw_errno("msgsnd");
-}
+// One role's side of the queue: it sends messages of type tx and receives those of type rx
+// (requests are kRequestType, replies kReplyType). The loop fills and checks the text;
+// the struct msgbuf's long mtype sits in the scratch buffer just before it.
+struct QueueChannel {
+    RoleResult& out;
+    long msqid;
+    long tx, rx;
 
-void msg_receive(RoleResult& out, long msqid, unsigned char* buf, uint64_t size, long type) {
-    const long n = counted_retry(out, SYS_msgrcv, msqid, buf, size, type, 0);
-    if (n < 0) throw_errno("msgrcv");
-    if (static_cast<uint64_t>(n) != size)
-        throw_error("msgrcv: got %ld bytes, expected %llu", n, static_cast<unsigned long long>(size));
-}
+    void send(unsigned char* text, uint64_t size, uint64_t /*msg*/) {
+        std::memcpy(text - sizeof tx, &tx, sizeof tx);
+        if (counted_retry(out, SYS_msgsnd, msqid, text - sizeof tx, size, 0) < 0) throw_errno("msgsnd");
+    }
+    void recv(unsigned char* text, uint64_t size, uint64_t /*msg*/) {
+        const long n = counted_retry(out, SYS_msgrcv, msqid, text - sizeof rx, size, rx, 0);
+        if (n < 0) throw_errno("msgrcv");
+        if (static_cast<uint64_t>(n) != size)
+            throw_error("msgrcv: got %ld bytes, expected %llu", n, static_cast<unsigned long long>(size));
+    }
+};
 
 void msgq_role(Control& ctl, int role, RoleResult& out) {
     const Params& p = ctl.params;
-    unsigned char* buf = reinterpret_cast<unsigned char*>(scratch().data());
-    unsigned char* text = buf + sizeof(long);
     long msqid;
     if (role == 0) {
         msqid = counted(out, SYS_msgget, IPC_PRIVATE, IPC_CREAT | 0600);
@@ -177,36 +173,9 @@ void msgq_role(Control& ctl, int role, RoleResult& out) {
         ctl.ready.store(1, std::memory_order_release);
     }
 
-    Latency rtt;
-    const uint64_t t0 = now_ns();
-    for (uint64_t m = 0; m < p.count; ++m) {
-        if (p.mode == Mode::Stream) {
-            if (role == 0) {
-                fill(text, p.size, m);
-                msg_send(out, msqid, buf, p.size, kRequestType);
-            } else {
-                msg_receive(out, msqid, buf, p.size, kRequestType);
-                verify(text, p.size, m, out);
-            }
-        } else if (role == 0) {
-            const uint64_t start = now_ns();
-            fill(text, p.size, m);
-            msg_send(out, msqid, buf, p.size, kRequestType);
-            msg_receive(out, msqid, buf, p.size, kReplyType);
-            verify(text, p.size, reply_id(m), out);
-            rtt.record(now_ns() - start);
-        } else {
-            msg_receive(out, msqid, buf, p.size, kRequestType);
-            verify(text, p.size, m, out);
-            fill(text, p.size, reply_id(m));
-            msg_send(out, msqid, buf, p.size, kReplyType);
-        }
-    }
-    out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
-    out.bytes = p.count * p.size;
+    QueueChannel ch{out, msqid, role == 0 ? kRequestType : kReplyType, role == 0 ? kReplyType : kRequestType};
+    exchange_messages(p, role, scratch_bytes() + sizeof(long), ch, out);
     if (role == 0) {
-        if (p.mode == Mode::PingPong) rtt.report(out);
         wait_peer_done(ctl);  // the consumer may still be draining the queue
         rmid(out, ctl, kMsgId);
     } else {
