@@ -42,6 +42,7 @@ RunFigures derive_figures(const Report& report) {
     f.copies_per_byte = w.bytes ? static_cast<double>(copied) / static_cast<double>(w.bytes) : 0;
     f.page_faults_per_mib = mib > 0 ? static_cast<double>(faults) / mib : 0;
     const double role_wall_ns = static_cast<double>(w.elapsed_ns) * static_cast<double>(std::max<size_t>(w.pids.size(), 1));
+    f.ns_per_call = syscalls ? static_cast<double>(call_ns) / static_cast<double>(syscalls) : 0;
     f.syscall_time_share = role_wall_ns > 0 ? std::min(1.0, static_cast<double>(call_ns) / role_wall_ns) : 0;
     return f;
 }

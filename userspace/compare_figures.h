@@ -22,6 +22,7 @@ struct RunFigures {
     double page_faults_per_mib = 0;           // every fault of the roles, per MiB of payload
     double context_switches_per_message = 0;  // voluntary + involuntary
     double syscall_time_share = 0;            // time inside IPC calls / (roles x wall time)
+    double ns_per_call = 0;                   // average time inside one IPC call
     double user_s = 0, sys_s = 0;             // CPU time of the roles
     std::string sync;                         // how a shared-memory workload waited
     std::string top_syscall;                  // the IPC syscall it made most often

@@ -86,8 +86,8 @@ TEST(Verdict, SharedMemoryWinsWhenCopiesDominate) {
     const auto v = verdict_for_size(ranked);
     EXPECT_TRUE(contains(v, "At 64.0 KiB messages shm was fastest")) << v[0];
     EXPECT_TRUE(contains(v, "1.6x unix"));
-    EXPECT_TRUE(contains(v, "unix copied 2.00 bytes through the kernel per payload byte"));
-    EXPECT_TRUE(contains(v, "the copies dominate (128.0 KiB more copied per message)"));
+    EXPECT_TRUE(contains(v, "unix (1.6x slower): 2.00 bytes copied through the kernel per payload byte, 2.10 syscalls (mostly recvfrom)"));
+    EXPECT_TRUE(contains(v, "At 64.0 KiB the copies dominate: 128.0 KiB more through the kernel per message than shm."));
     EXPECT_FALSE(contains(v, "did not win"));
 }
 
@@ -95,13 +95,32 @@ TEST(Verdict, SaysSoWhenSharedMemoryLoses) {
     const auto ranked = rank({row(figures("shm", 64, 20, 4, 0, 0.42, "semop")), row(figures("unix", 64, 27, 2, 2.0, 0.01, "sendto"))});
     const auto v = verdict_for_size(ranked);
     EXPECT_TRUE(contains(v, "At 64 B messages unix was fastest"));
-    EXPECT_TRUE(contains(v, "the syscalls dominate"));
-    EXPECT_TRUE(contains(v, "Here shared memory did not win: shm (sync sem) paid 4.00 syscalls"));
+    EXPECT_TRUE(contains(v, "At 64 B the syscalls dominate: 2.00 more per message than unix."));
+    EXPECT_TRUE(contains(v, "Here shared memory did not win: shm (sync sem) copied nothing but paid 4.00 syscalls"));
+}
+
+TEST(Verdict, SharedMemoryLosingWithoutPayingMoreIsNotBlamedOnSynchronisation) {
+    RunFigures shm = figures("shm", 1 << 20, 1000, 2.0, 0, 1.2, "futex");
+    shm.page_faults_per_mib = 8.6;
+    const auto v = verdict_for_size(rank({row(shm), row(figures("unix", 1 << 20, 1700, 6.5, 2.0, 9.7, "recvfrom"))}));
+    EXPECT_TRUE(contains(v, "Here shared memory did not win although shm copied nothing")) << v.back();
+    EXPECT_TRUE(contains(v, "8.6 page faults per MiB"));
+    EXPECT_FALSE(contains(v, "Synchronisation, not copying"));
+    EXPECT_TRUE(contains(v, "its calls are waits for the other side"));
+}
+
+TEST(Verdict, SameCountsSlowerCallsBlameTheKernelPath) {
+    RunFigures pipe = figures("pipe", 64, 57, 2, 2, 0, "read");
+    pipe.ns_per_call = 600;
+    RunFigures tcp = figures("tcp", 64, 39, 2, 2, 0.03, "sendto");
+    tcp.ns_per_call = 1400;
+    const auto v = verdict_for_size(rank({row(pipe), row(tcp)}));
+    EXPECT_TRUE(contains(v, "each took 1.4 us against pipe's 600 ns")) << v[1];
 }
 
 TEST(Verdict, CloseResultsAreCalledClose) {
     const auto v = verdict_for_size(rank({row(figures("shm", 4096, 1000, 4, 0, 0.5, "semop")), row(figures("pipe", 4096, 960, 2, 2, 0.3, "read"))}));
-    EXPECT_TRUE(contains(v, "within 10 %"));
+    EXPECT_TRUE(contains(v, "Within 10 %"));
 }
 
 TEST(Verdict, SweepFindsWhereTheWinnerChanges) {
