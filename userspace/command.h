@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "format.h"
+
 namespace ipctrace {
 
 struct GlobalOptions {
@@ -26,10 +28,12 @@ public:
 std::unique_ptr<Command> make_list_command();
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_compare_command();
+std::unique_ptr<Command> make_trace_command();
 
-// One line on stderr, "ipctrace: …", and the exit code to return (2: bad input).
+// One line on stderr, "ipctrace: …" (control characters escaped), and the exit code to
+// return (2: bad input).
 inline int report_error(int code, const std::string& message) {
-    std::fprintf(stderr, "ipctrace: %s\n", message.c_str());
+    std::fprintf(stderr, "ipctrace: %s\n", one_line(message).c_str());
     return code;
 }
 

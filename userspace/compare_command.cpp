@@ -93,6 +93,7 @@ public:
     }
 
     int execute(const GlobalOptions& global) override {
+        install_stop_handlers();  // from here on a stop signal ends the comparison cleanly, 128+signal
         Plan plan;
         if (auto err = make_plan(plan)) return report_error(2, *err);
         std::optional<Output> out, svg;
@@ -104,7 +105,6 @@ public:
         }
         std::vector<std::string> notes;
         if (auto code = preflight(true, notes)) return *code;
-        install_stop_handlers();
 
         std::vector<std::vector<ComparedRow>> ranked_by_size;
         json runs = json::array();
@@ -118,6 +118,8 @@ public:
         } catch (const std::exception& e) {
             return report_error(1, e.what());
         }
+        if (stop_requested() && ranked_by_size.empty())
+            return report_error(128 + stop_signal(), "interrupted before any run finished: nothing was compared");
 
         const bool pingpong = plan.base.mode == workloads::Mode::PingPong;
         try {
@@ -146,10 +148,13 @@ private:
     std::optional<std::string> make_plan(Plan& plan) const {
         for (const auto& name : names_.empty() ? kDefaultSet : names_) {
             const workloads::Workload* w = workloads::find(name);
-            if (!w) return "unknown workload '" + name + "' ('ipctrace list' shows them)";
+            if (!w) return "unknown workload " + quote(name) + " ('ipctrace list' shows them)";
             if (!w->payload) return "compare needs workloads that move a payload; '" + name + "' does not (try 'ipctrace run " + name + "')";
             plan.workloads.push_back(w);
         }
+        const bool out_is_stdout = output_.empty() || output_ == "-";
+        if (!svg_.empty() && (svg_ == output_ || (svg_ == "-" && out_is_stdout)))
+            return "give -o and --svg different files (both would write to " + (out_is_stdout ? std::string("stdout") : output_) + ")";
         if (!size_.empty() && !sizes_.empty()) return "give --size or --sizes, not both";
         if (!bytes_.empty() && !count_.empty()) return "give --bytes or --count, not both";
         if (repeat_ < 1 || repeat_ > 100) return "--repeat must be between 1 and 100";
@@ -206,7 +211,11 @@ private:
             workloads::Params warm = params_for(plan, *plan.workloads[i], size);
             warm.count = std::max<uint64_t>(1, warm.count / 10);
             workloads::resolve(*plan.workloads[i], warm);
-            measure(*plan.workloads[i], warm, false, verbose);
+            try {
+                measure(*plan.workloads[i], warm, false, verbose);
+            } catch (const Interrupted&) {
+                break;  // the loops below see stop_requested() too
+            }
         }
         for (int round = 0; round < plan.repeat && !stop_requested(); ++round)
             for (size_t i = 0; i < plan.workloads.size() && !stop_requested(); ++i) {
@@ -215,7 +224,12 @@ private:
                 workloads::resolve(w, p);
                 std::fprintf(stderr, "ipctrace compare: %s, %s x %" PRIu64 ", run %d/%d\n", std::string(w.name).c_str(),
                              format_bytes(static_cast<double>(size)).c_str(), p.count, round + 1, plan.repeat);
-                Measurement m = measure(w, p, true, verbose);
+                Measurement m;
+                try {
+                    m = measure(w, p, true, verbose);
+                } catch (const Interrupted&) {
+                    break;
+                }
                 if (m.interrupted) break;
                 figures[i].push_back(derive_figures(m.report));
                 runs.push_back(report_to_json(m.report));

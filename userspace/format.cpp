@@ -36,4 +36,24 @@ std::string format_ns(double ns) {
     return fmt("%.0f ns", ns);
 }
 
+std::string one_line(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) out += fmt("\\x%02x", c);
+        else out += ch;
+    }
+    return out;
+}
+
+std::string quote(std::string_view text) {
+    constexpr size_t kMax = 64;
+    const bool cut = text.size() > kMax;
+    return "'" + one_line(text.substr(0, kMax)) + (cut ? "…" : "") + "'";
+}
+
 }  // namespace ipctrace

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "live_snapshot.h"
 #include "stop_signals.h"
 #include "system_checks.h"
 #include "tracer.h"
@@ -21,7 +22,7 @@ std::optional<int> preflight(bool trace, std::vector<std::string>& notes) {
 }
 
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost) {
+                    bool self_cost, LiveSnapshot* live) {
     // Loading the probes and starting the roles take a while: a stop signal that arrives
     // meanwhile ends the run before any message moves (RAII removes what was made). A
     // tracer error caused by the signal (an interrupted call) is reported as the interruption.
@@ -30,12 +31,14 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     };
     check_stop();
     std::optional<Tracer> tracer;
+    std::optional<LiveSnapshot::Following> following;  // declared after `tracer`: ends before it
     if (trace) {
         try {
             tracer.emplace(Tracer::Scope::Targets, verbose);
             if (self_cost) tracer->enable_self_cost();
             check_stop();
             tracer->attach();  // nothing is counted until a target is added
+            if (live) following.emplace(*live, *tracer);
         } catch (const TraceError&) {
             check_stop();
             throw;
@@ -58,7 +61,9 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     Measurement m;
     if (tracer) {
         tracer->detach();
-        m.report = build_report(tracer->snapshot());
+        Snapshot final = tracer->snapshot();
+        if (live) live->finish(final);  // the very numbers of the report
+        m.report = build_report(final);
         if (self_cost) m.report.self_cost = tracer->self_cost();
     }
     m.report.traced = trace;

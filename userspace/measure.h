@@ -11,6 +11,8 @@
 
 namespace ipctrace {
 
+class LiveSnapshot;
+
 // Checks what tracing needs (privileges, BTF) and notes what ipctrace did about tracefs.
 // Returns an exit code and prints one line when tracing cannot work; notes get the rest.
 std::optional<int> preflight(bool trace, std::vector<std::string>& notes);
@@ -30,7 +32,8 @@ struct Interrupted : std::runtime_error {
 // target map, lets them go, waits, reads the maps. Throws on a tracer or harness failure, and
 // Interrupted when a stop signal (stop_signals.h) came before the roles were let go.
 // self_cost: also record what each probe cost (the kernel's BPF run-time statistics).
+// live (--metrics): scrapes read the maps while the run goes on, then its final snapshot.
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost = false);
+                    bool self_cost = false, LiveSnapshot* live = nullptr);
 
 }  // namespace ipctrace

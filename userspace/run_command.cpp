@@ -3,6 +3,7 @@
 
 #include "command.h"
 #include "measure.h"
+#include "metrics_option.h"
 #include "output.h"
 #include "report_json.h"
 #include "report_text.h"
@@ -22,6 +23,7 @@ public:
         cmd->add_option("-o,--output", output_, "Write the report to FILE instead of stdout");
         cmd->add_flag("--no-trace", no_trace_, "Run the workload without probes (the baseline)");
         cmd->add_flag("--self-cost", self_cost_, "Also report what each probe cost (kernel BPF run-time statistics)");
+        metrics_.add_to(*cmd, true);
         return cmd;
     }
 
@@ -30,11 +32,13 @@ public:
     int execute(const GlobalOptions& global) override {
         install_stop_handlers();  // from here on a stop signal ends the run cleanly, 128+signal
         const workloads::Workload* w = workloads::find(workload_);
-        if (!w) return report_error(2, "unknown workload '" + workload_ + "' ('ipctrace list' shows them)");
+        if (!w) return report_error(2, "unknown workload " + quote(workload_) + " ('ipctrace list' shows them)");
         workloads::Params params;
         if (auto err = options_.apply(params)) return report_error(2, *err);
         if (auto err = workloads::resolve(*w, params)) return report_error(2, *err);
         if (self_cost_ && no_trace_) return report_error(2, "--self-cost measures the probes: it cannot go with --no-trace");
+        if (auto err = metrics_.check()) return report_error(2, *err);
+        if (!metrics_.address.empty() && no_trace_) return report_error(2, "--metrics serves what the probes count: it cannot go with --no-trace");
         std::optional<Output> out;
         try {
             out.emplace(output_);
@@ -43,12 +47,19 @@ public:
         }
         std::vector<std::string> notes;
         if (auto code = preflight(!no_trace_, notes)) return *code;
+        std::optional<MetricsServing> metrics;  // listening before the run: a port in use fails first
+        try {
+            metrics.emplace(metrics_);
+        } catch (const MetricsError& e) {
+            return report_error(2, e.what());
+        }
 
         Measurement m;
         try {
-            m = measure(*w, params, !no_trace_, global.verbose, self_cost_);
+            m = measure(*w, params, !no_trace_, global.verbose, self_cost_, metrics->live());
             m.report.notes = notes;
             out->write(json_ ? report_to_json(m.report).dump(2) + "\n" : report_to_text(m.report));
+            metrics->hold();
         } catch (const Interrupted& e) {
             return report_error(128 + stop_signal(), e.what());
         } catch (const std::exception& e) {
@@ -62,6 +73,7 @@ public:
 private:
     std::string workload_, output_;
     WorkloadOptionText options_;
+    MetricsOptionText metrics_;
     bool json_ = false, no_trace_ = false, self_cost_ = false;
 };
 

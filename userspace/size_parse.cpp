@@ -14,7 +14,7 @@ std::string lower(std::string_view s) {
 
 // Splits "64KiB" into 64 and "kib"; nullopt-like error when there are no digits.
 Parsed parse_scaled(std::string_view text, std::string_view what, bool binary) {
-    const std::string quoted = "'" + std::string(text) + "'";
+    const std::string quoted = quote(text);  // one line whatever was typed
     size_t i = 0;
     while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
     if (i < text.size() && text[i] == '-') return what == "size" ? "--size must be a positive number of bytes, not " + quoted

@@ -5,6 +5,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 namespace ipctrace {
@@ -35,10 +37,10 @@ std::optional<std::string> missing_bpf_privileges() {
            "); run it with sudo, or add --no-trace to run the workload alone";
 }
 
-std::optional<std::string> missing_btf() {
-    if (access("/sys/kernel/btf/vmlinux", R_OK) == 0) return std::nullopt;
-    return "this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing); ipctrace needs a kernel built with "
-           "CONFIG_DEBUG_INFO_BTF=y";
+std::optional<std::string> missing_btf(const std::string& vmlinux_btf) {
+    if (access(vmlinux_btf.c_str(), R_OK) == 0) return std::nullopt;
+    return "this kernel exposes no BTF (" + vmlinux_btf + ": " + std::strerror(errno) +
+           "); ipctrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y";
 }
 
 std::optional<std::string> tracefs_note() {

@@ -1,5 +1,6 @@
 #include "workload_options.h"
 
+#include "format.h"
 #include "size_parse.h"
 
 namespace ipctrace {
@@ -34,13 +35,13 @@ std::optional<std::string> WorkloadOptionText::apply(workloads::Params& params) 
 std::optional<std::string> parse_sync(const std::string& text, workloads::Sync& out) {
     for (auto v : {workloads::Sync::Sem, workloads::Sync::Futex, workloads::Sync::Spin})
         if (workloads::to_string(v) == text) return out = v, std::nullopt;
-    return "--sync must be sem, futex or spin, not '" + text + "'";
+    return "--sync must be sem, futex or spin, not " + quote(text);
 }
 
 std::optional<std::string> parse_mode(const std::string& text, workloads::Mode& out) {
     for (auto v : {workloads::Mode::Stream, workloads::Mode::PingPong})
         if (workloads::to_string(v) == text) return out = v, std::nullopt;
-    return "--mode must be stream or pingpong, not '" + text + "'";
+    return "--mode must be stream or pingpong, not " + quote(text);
 }
 
 }  // namespace ipctrace

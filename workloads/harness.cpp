@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <stdexcept>
 
 #include "common.h"
@@ -45,19 +47,29 @@ void on_terminate(int sig) {
 [[noreturn]] void role_main(const Workload& w, Control* ctl, int role, pid_t parent) {
     RoleResult& out = ctl->roles[role];
     // Die with the parent (and clean up through the handler), unless it is already gone.
-    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(1);
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) {
+        ::rmdir(ctl->dir);  // nobody else will: the parent is gone
+        _exit(1);
+    }
+    // A fork keeps every descriptor of ipctrace, O_CLOEXEC or not: the BPF programs, links
+    // and maps, the -o file. A role holding a link would keep the probes attached after
+    // ipctrace died, until the role itself went. Roles open their own IPC objects and need
+    // none of them.
+    if (close_range(3, ~0u, 0) != 0)
+        for (int fd = 3, max = static_cast<int>(sysconf(_SC_OPEN_MAX)); fd < max; ++fd) ::close(fd);
     g_ctl = ctl;
     g_workload = &w;
     struct sigaction sa {};
     sa.sa_handler = on_terminate;
     sigfillset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGINT, &sa, nullptr);
-    // The parent may block these (signalfd); a role must receive them.
+    // The parent may block these (signalfd) or catch them with its own handlers (inherited
+    // across fork): a role must receive them and clean up.
     sigset_t unblock;
     sigemptyset(&unblock);
-    sigaddset(&unblock, SIGTERM);
-    sigaddset(&unblock, SIGINT);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+        sigaction(sig, &sa, nullptr);
+        sigaddset(&unblock, sig);
+    }
     sigprocmask(SIG_UNBLOCK, &unblock, nullptr);
 
     // Shared mappings are not copied into the child's page tables at fork: write every
@@ -188,8 +200,17 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
     res.params = params_;
     res.pids = pids_;
     res.ops.assign(kMaxSyscallNr, 0);
-    std::string failure;  // the first role to fail, in the order they failed
+    // The first role to fail, except that a role killed or stopped by a signal from outside
+    // is the cause of whatever its peer then ran into (a SIGTERMed role removes the IPC objects
+    // on its way out, so the peer fails with EIDRM, and may be reaped first).
+    std::string failure;
+    bool failure_is_signal = false;
+    bool killed_by_us = false;
     bool interrupted = false;
+    // After a role's error, the others get a moment to end by themselves (one may be dying of
+    // the signal that caused it) before they are killed: they might wait for it forever.
+    constexpr auto kGrace = std::chrono::milliseconds(200);
+    std::optional<std::chrono::steady_clock::time_point> kill_at;
 
     auto any_alive = [&] {
         for (bool a : alive_)
@@ -198,6 +219,7 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
     };
     // SIGKILL without reaping: the loop below still collects their rusage.
     auto kill_alive = [&] {
+        killed_by_us = true;
         for (size_t i = 0; i < pids_.size(); ++i)
             if (alive_[i]) kill(pids_[i], SIGKILL);
     };
@@ -222,8 +244,12 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
 
             const RoleResult& rr = ctl_->roles[i];
             std::string why;
+            const int stop_sig = WIFEXITED(status) ? WEXITSTATUS(status) - 128 : 0;  // on_terminate's exit
+            const bool by_signal = WIFSIGNALED(status) || stop_sig == SIGTERM || stop_sig == SIGINT || stop_sig == SIGHUP;
             if (WIFSIGNALED(status))
                 why = describe_role(params_, int(i)) + " killed by " + signal_name(WTERMSIG(status));
+            else if (by_signal)
+                why = describe_role(params_, int(i)) + " stopped by " + signal_name(stop_sig);
             else if (WEXITSTATUS(status) != 0)
                 why = describe_role(params_, int(i)) + " exited with status " +
                       std::to_string(WEXITSTATUS(status)) + (rr.error[0] ? std::string(": ") + rr.error : "");
@@ -231,12 +257,17 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
                 why = rr.error;
             else if (!rr.finished)
                 why = describe_role(params_, int(i)) + " did not finish";
-            if (!why.empty() && failure.empty()) {
+            if (why.empty()) continue;
+            const bool from_outside = by_signal && !killed_by_us;
+            if (failure.empty() || (from_outside && !failure_is_signal)) {
                 failure = why;
-                kill_alive();  // the others would wait for it forever
+                failure_is_signal = from_outside;
             }
+            if (from_outside) kill_alive();  // the cause is known: the others would wait forever
+            else if (!kill_at) kill_at = std::chrono::steady_clock::now() + kGrace;
         }
         if (!any_alive()) break;
+        if (kill_at && !killed_by_us && std::chrono::steady_clock::now() >= *kill_at) kill_alive();
         if (!interrupted && stop_requested && stop_requested()) {
             interrupted = true;
             kill_alive();

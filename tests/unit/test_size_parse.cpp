@@ -49,5 +49,15 @@ TEST(FormatBytes, HumanUnits) {
     EXPECT_EQ(format_bytes(1.5 * 1048576), "1.5 MiB");
 }
 
+// What the user typed goes back into a one-line error: escaped, and cut when long.
+TEST(Quote, ControlCharactersAreEscaped) {
+    EXPECT_EQ(one_line("a\nb\rc\td\x01" "e\x7f"), "a\\nb\\rc\\td\\x01e\\x7f");
+    EXPECT_EQ(quote("4\nK"), "'4\\nK'");
+    EXPECT_EQ(quote(std::string(100, 'x')), "'" + std::string(64, 'x') + "…'");
+    const std::string e = error(parse_size("4\nK"));
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+    EXPECT_NE(e.find("'4\\nK'"), std::string::npos) << e;
+}
+
 }  // namespace
 }  // namespace ipctrace

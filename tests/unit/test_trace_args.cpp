@@ -1,0 +1,209 @@
+// `ipctrace trace` input: pid lists, /proc checks, cgroup paths, seconds, the one-target rule,
+// and the one-line errors with exit code 2 (no root needed: all fail before any probe loads).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "cgroup_path.h"
+#include "pid_args.h"
+#include "subprocess.h"
+#include "trace_options.h"
+
+namespace ipctrace {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(PidList, SplitsCommasAndRepeatsAndDropsDuplicates) {
+    auto r = parse_pid_list({"12,34", "56", "12"});
+    ASSERT_TRUE(std::holds_alternative<std::vector<pid_t>>(r));
+    EXPECT_EQ(std::get<std::vector<pid_t>>(r), (std::vector<pid_t>{12, 34, 56}));
+}
+
+TEST(PidList, RejectsWhatIsNotAPositivePid) {
+    for (const char* bad : {"abc", "", "12,", ",12", "0", "-5", "1.5", "12x", "99999999999"}) {
+        auto r = parse_pid_list({bad});
+        ASSERT_TRUE(std::holds_alternative<std::string>(r)) << bad;
+        EXPECT_NE(std::get<std::string>(r).find("-p takes process ids"), std::string::npos) << bad;
+    }
+}
+
+TEST(ProcStat, ReadsStatePpidAndFlagsPastACommWithSpacesAndParens) {
+    const auto s = parse_proc_stat("42 (a (b) c) S 7 42 42 0 -1 2129984 0 0 0");
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->state, 'S');
+    EXPECT_EQ(s->ppid, 7);
+    EXPECT_EQ(s->flags, 2129984ul);
+    EXPECT_TRUE(s->flags & kPfKthread);
+    EXPECT_FALSE(parse_proc_stat("42 (x) S 7"));
+    EXPECT_FALSE(parse_proc_stat("garbage"));
+}
+
+// A fake /proc with one ordinary process, one kernel thread, one zombie and a thread.
+class FakeProc : public ::testing::Test {
+protected:
+    void SetUp() override {
+        root_ = fs::temp_directory_path() / ("ipctrace-fakeproc-" + std::to_string(getpid()));
+        add(100, "100 (app) S 1 100 100 0 -1 4194560 0", "Tgid:\t100\n", "/usr/bin/true");
+        add(3, "3 (kworker/0:0) I 2 0 0 0 -1 69238880 0", "Tgid:\t3\n", "");
+        add(200, "200 (dead) Z 1 200 200 0 -1 4194564 0", "Tgid:\t200\n", "");
+        add(101, "101 (app-worker) S 1 100 100 0 -1 4194368 0", "Tgid:\t100\n", "/usr/bin/true");
+    }
+    void TearDown() override { fs::remove_all(root_); }
+    void add(int pid, const std::string& stat, const std::string& status, const std::string& exe) {
+        const fs::path dir = root_ / std::to_string(pid);
+        fs::create_directories(dir);
+        std::ofstream(dir / "stat") << stat;
+        std::ofstream(dir / "status") << status;
+        if (!exe.empty()) fs::create_symlink(exe, dir / "exe");
+    }
+    std::string error(std::vector<pid_t> pids) {
+        auto r = check_pids(pids, 999, root_.string());
+        return std::holds_alternative<std::string>(r) ? std::get<std::string>(r) : "";
+    }
+    fs::path root_;
+};
+
+TEST_F(FakeProc, AcceptsAProcessAndMapsAThreadToItsProcess) {
+    auto r = check_pids({100, 101}, 999, root_.string());
+    ASSERT_TRUE(std::holds_alternative<CheckedPids>(r)) << std::get<std::string>(r);
+    EXPECT_EQ(std::get<CheckedPids>(r).tgids, (std::vector<pid_t>{100}));
+    ASSERT_EQ(std::get<CheckedPids>(r).notes.size(), 1u);
+    EXPECT_NE(std::get<CheckedPids>(r).notes[0].find("pid 101 is a thread of process 100"), std::string::npos);
+}
+
+TEST_F(FakeProc, RejectsMissingKernelThreadZombieAndSelf) {
+    EXPECT_EQ(error({555}), "no process with pid 555");
+    EXPECT_EQ(error({3}), "pid 3 is a kernel thread: it makes no syscalls of its own to trace");
+    EXPECT_NE(error({200}).find("already exited"), std::string::npos);
+    auto self = check_pids({100}, 100, root_.string());
+    ASSERT_TRUE(std::holds_alternative<std::string>(self));
+    EXPECT_EQ(std::get<std::string>(self), "pid 100 is ipctrace itself");
+}
+
+TEST(Cgroup, FindsTheCgroup2MountInMountinfo) {
+    const std::string hybrid =
+        "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
+        "35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+        "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+    EXPECT_EQ(cgroup2_mount(hybrid), "/sys/fs/cgroup/unified");
+    EXPECT_EQ(cgroup2_mount("36 25 0:30 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"), "/sys/fs/cgroup");
+    EXPECT_FALSE(cgroup2_mount("35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"));
+}
+
+TEST(Cgroup, RejectsWhatIsNotACgroup2Directory) {
+    auto missing = resolve_cgroup("/nonexistent-cgroup-dir");
+    ASSERT_TRUE(std::holds_alternative<std::string>(missing));
+    EXPECT_NE(std::get<std::string>(missing).find("No such file"), std::string::npos);
+    auto tmp = resolve_cgroup("/tmp");
+    ASSERT_TRUE(std::holds_alternative<std::string>(tmp));
+    EXPECT_NE(std::get<std::string>(tmp).find("not on a cgroup v2 filesystem"), std::string::npos);
+}
+
+TEST(Seconds, TakesPositiveDecimals) {
+    EXPECT_EQ(std::get<double>(parse_seconds("2", "-d")), 2.0);
+    EXPECT_EQ(std::get<double>(parse_seconds("0.5", "-i")), 0.5);
+    for (const char* bad : {"0", "-1", "x", "", "1s", "inf", "nan"})
+        EXPECT_TRUE(std::holds_alternative<std::string>(parse_seconds(bad, "--duration"))) << bad;
+}
+
+TEST(TraceOptions, ExactlyOneTarget) {
+    auto none = check_trace_options({}, getpid());
+    ASSERT_TRUE(std::holds_alternative<std::string>(none));
+    EXPECT_NE(std::get<std::string>(none).find("trace needs what to trace"), std::string::npos);
+
+    TraceOptionText two;
+    two.all = true;
+    two.pids = {"1"};
+    auto both = check_trace_options(two, getpid());
+    ASSERT_TRUE(std::holds_alternative<std::string>(both));
+    EXPECT_EQ(std::get<std::string>(both), "-p and --all exclude each other: trace one of -p, --all, --cgroup or a command");
+
+    TraceOptionText all;
+    all.all = true;
+    all.duration = "1.5";
+    all.interval = "0.5";
+    all.top = "3";
+    all.comm = "a-very-long-command-name";
+    auto ok = check_trace_options(all, getpid());
+    ASSERT_TRUE(std::holds_alternative<TraceSettings>(ok)) << std::get<std::string>(ok);
+    const auto& s = std::get<TraceSettings>(ok);
+    EXPECT_EQ(s.target.kind, TraceTarget::Kind::All);
+    EXPECT_EQ(*s.duration_s, 1.5);
+    EXPECT_EQ(*s.interval_s, 0.5);
+    EXPECT_EQ(s.top, 3u);
+    EXPECT_EQ(s.comm, "a-very-long-com");  // the kernel's 15 characters
+    EXPECT_EQ(s.notes.size(), 1u);
+}
+
+TEST(TraceOptions, DescribesTheTarget) {
+    TraceTarget t;
+    t.kind = TraceTarget::Kind::Command;
+    t.command = {"sh", "-c", "ps -ef | grep root"};
+    EXPECT_EQ(describe(t), "command sh -c 'ps -ef | grep root' and its descendants");
+    t.kind = TraceTarget::Kind::Pids;
+    t.pids = {12, 34, 56};
+    EXPECT_EQ(describe(t), "pids 12, 34 and 56 and the children they fork");
+}
+
+// The whole CLI: one line on stderr, exit 2, nothing on stdout.
+void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
+    std::vector<std::string> argv = {testing::ipctrace_bin(), "trace"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const testing::CommandResult r = testing::run(argv);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << joined << "stderr: " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << joined << "stderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << joined << "stderr: " << r.err;
+    EXPECT_EQ(r.out, "") << joined;
+}
+
+// A kernel thread this process can see: kthreadd is pid 2 outside a pid namespace.
+std::optional<pid_t> some_kernel_thread() {
+    for (const auto& entry : fs::directory_iterator("/proc")) {
+        const std::string name = entry.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::ifstream in(entry.path() / "stat");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (auto s = parse_proc_stat(text); s && (s->flags & kPfKthread)) return std::stoi(name);
+    }
+    return std::nullopt;
+}
+
+TEST(TraceCli, BadInputGetsOneLineAndExitCode2) {
+    expect_usage_error({}, "trace needs what to trace");
+    expect_usage_error({"-p", "abc"}, "-p takes process ids like 1234 or 1234,5678, not 'abc'");
+    expect_usage_error({"-p", "999999"}, "no process with pid 999999");
+    expect_usage_error({"-p", std::to_string(getpid()) + ",999998"}, "no process with pid 999998");
+    expect_usage_error({"--all", "-p", "1"}, "-p and --all exclude each other");
+    expect_usage_error({"--all", "--", "true"}, "--all and a command after -- exclude each other");
+    expect_usage_error({"--cgroup", "/nonexistent-cgroup", "--all"}, "exclude each other");
+    expect_usage_error({"--cgroup", "/nonexistent-cgroup"}, "--cgroup /nonexistent-cgroup: No such file or directory");
+    expect_usage_error({"--cgroup", "/tmp"}, "not on a cgroup v2 filesystem");
+    expect_usage_error({"--all", "-d", "0"}, "--duration takes a number of seconds greater than 0");
+    expect_usage_error({"--all", "-i", "soon"}, "--interval takes a number of seconds");
+    expect_usage_error({"--all", "-i", "0.001"}, "--interval must be at least 0.01 seconds");
+    expect_usage_error({"--all", "--top", "0"}, "--top takes a number of processes");
+    expect_usage_error({"true"}, "put the command to trace after '--'");
+    expect_usage_error({"--all", "-o", "/nonexistent-dir/t.txt"}, "cannot write /nonexistent-dir/t.txt");
+    if (const auto kthread = some_kernel_thread())
+        expect_usage_error({"-p", std::to_string(*kthread)},
+                           "pid " + std::to_string(*kthread) + " is a kernel thread: it makes no syscalls of its own to trace");
+    if (access("/sys/fs/cgroup/memory", F_OK) == 0) expect_usage_error({"--cgroup", "/sys/fs/cgroup/memory"}, "cgroup v1");
+}
+
+TEST(TraceCli, HelpNamesEveryOption) {
+    const testing::CommandResult h = testing::run({testing::ipctrace_bin(), "trace", "--help"});
+    EXPECT_EQ(h.exit_code, 0);
+    for (const char* opt : {"--pid", "--all", "--cgroup", "--duration", "--interval", "--top", "--comm", "--json", "--output",
+                            "--include-file-io", "CMD [ARGS...]"})
+        EXPECT_NE(h.out.find(opt), std::string::npos) << opt;
+}
+
+}  // namespace
+}  // namespace ipctrace

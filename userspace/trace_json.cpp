@@ -1,0 +1,59 @@
+#include "trace_json.h"
+
+#include "report_json.h"
+
+namespace ipctrace {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+json target_to_json(const TraceTarget& t) {
+    json out = {{"kind", std::string(target_key(t.kind))}};
+    switch (t.kind) {
+        case TraceTarget::Kind::Command: out["command"] = t.command; break;
+        case TraceTarget::Kind::Pids: out["pids"] = t.pids; break;
+        case TraceTarget::Kind::Cgroup:
+            out["cgroup"] = t.cgroup_path;
+            out["cgroup_id"] = t.cgroup_id;
+            break;
+        case TraceTarget::Kind::All: break;
+    }
+    return out;
+}
+
+// `doc` with `key` inserted right after `after`, so readers meet it near the top.
+json insert_after(const json& doc, const std::string& after, const std::string& key, json value) {
+    json out = json::object();
+    for (const auto& [k, v] : doc.items()) {
+        out[k] = v;
+        if (k == after) out[key] = value;
+    }
+    if (!out.contains(key)) out[key] = std::move(value);
+    return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json trace_to_json(const TraceReport& t) {
+    json doc = report_to_json(t.report);
+    if (t.interval) {
+        doc["mode"] = "interval";
+        return insert_after(doc, "traced", "interval",
+                            {{"index", t.interval->index},
+                             {"start_ns", t.interval->start_ns},
+                             {"end_ns", t.interval->end_ns},
+                             {"processes_active", t.processes_traced}});
+    }
+    json trace = {{"target", target_to_json(t.target)},
+                  {"duration_ns", t.duration_ns},
+                  {"stop_reason", t.reason ? std::string(stop_reason_key(*t.reason)) : std::string()},
+                  {"processes_traced", t.processes_traced}};
+    if (t.reason == StopReason::Signal) trace["signal"] = t.signal;
+    if (t.command_status) trace["command_exit"] = {{"code", t.command_status->code}, {"signal", t.command_status->signal}};
+    trace["comm"] = t.comm;
+    trace["top"] = t.top;
+    doc["mode"] = "trace";
+    return insert_after(doc, "traced", "trace", trace);
+}
+
+}  // namespace ipctrace

@@ -1,0 +1,38 @@
+#include "trace_report.h"
+
+#include <algorithm>
+#include <set>
+
+#include "snapshot_diff.h"
+
+namespace ipctrace {
+
+uint64_t ipc_syscalls(const ProcessFigures& p, bool include_file_io) {
+    uint64_t n = 0;
+    for (const auto& [mech, m] : p.mechanisms)
+        if (is_ipc(mech) || (mech == MECH_FILE && include_file_io)) n += m.calls.count;
+    return n;
+}
+
+Report build_trace_report(const Snapshot& snap, const TraceReportOptions& options, size_t& processes_traced) {
+    const Snapshot filtered = options.comm.empty() ? snap : filter_by_comm(snap, options.comm);
+    Report report = build_report(filtered);
+    report.mode = "trace";
+    report.include_file_io = options.include_file_io;
+    report.notes = options.notes;
+
+    // A process forked and gone without one recorded event still was traced: it is in procs.
+    std::set<pid_t> seen;
+    for (const auto& p : report.processes) seen.insert(p.pid);
+    for (const auto& [pid, info] : filtered.procs) seen.insert(pid);
+    processes_traced = seen.size();
+
+    std::stable_sort(report.processes.begin(), report.processes.end(), [&](const ProcessFigures& a, const ProcessFigures& b) {
+        const uint64_t na = ipc_syscalls(a, options.include_file_io), nb = ipc_syscalls(b, options.include_file_io);
+        return na != nb ? na > nb : a.pid < b.pid;
+    });
+    if (options.top && report.processes.size() > options.top) report.processes.resize(options.top);
+    return report;
+}
+
+}  // namespace ipctrace
