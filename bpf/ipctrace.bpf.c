@@ -23,6 +23,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define S_IFSOCK 0140000
 #define S_IFREG 0100000
 #define S_IFCHR 0020000
+#define FUTEX_PRIVATE_FLAG 128
 #define S_IFIFO 0010000
 #define AF_UNIX 1
 #define AF_INET 2
@@ -403,6 +404,8 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 	}
 	case CLS_MKNOD_FIFO:
 		return (syscall_arg(regs, rule->arg) & S_IFMT) == S_IFIFO ? MECH_FIFO : MECH_NONE;
+	case CLS_FUTEX:
+		return syscall_arg(regs, rule->arg) & FUTEX_PRIVATE_FLAG ? MECH_NONE : rule->mechanism;
 	}
 	return MECH_NONE;
 }

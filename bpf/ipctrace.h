@@ -40,6 +40,7 @@ enum ipc_classify {
 	CLS_SOCKET,     /* by socket()/socketpair()'s domain and type */
 	CLS_SHM_PATH,   /* a path (argument `arg`) under /dev/shm: shm_open, shm_unlink */
 	CLS_MKNOD_FIFO, /* mknod/mknodat whose mode (argument `arg`) is S_IFIFO: mkfifo */
+	CLS_FUTEX,      /* futex whose op (argument `arg`) is not FUTEX_PRIVATE_FLAG: only those can link processes */
 };
 
 /* Which bytes a successful call moved across the user/kernel boundary. */

@@ -40,8 +40,9 @@ IPC_SYSCALL(unlink,            87, CLS_SHM_PATH, MECH_POSIX_SHM, BYTES_NONE, 0, 
 IPC_SYSCALL(unlinkat,         263, CLS_SHM_PATH, MECH_POSIX_SHM, BYTES_NONE, 1, OBJ_NONE)
 IPC_SYSCALL(ftruncate,         77, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
 
-/* Futexes: where POSIX semaphores, process-shared mutexes and condvars sleep */
-IPC_SYSCALL(futex,            202, CLS_FIXED, MECH_FUTEX, BYTES_NONE, 0, OBJ_NONE)
+/* Futexes: where POSIX semaphores, process-shared mutexes and condvars sleep. A private futex
+ * (glibc's pthread_once, a thread-local mutex) cannot synchronise two processes: not IPC. */
+IPC_SYSCALL(futex,            202, CLS_FUTEX, MECH_FUTEX, BYTES_NONE, 1, OBJ_NONE)
 IPC_SYSCALL(futex_waitv,      449, CLS_FIXED, MECH_FUTEX, BYTES_NONE, 0, OBJ_NONE)
 
 /* Pipes and FIFOs */

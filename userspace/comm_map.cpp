@@ -126,12 +126,22 @@ nlohmann::ordered_json comm_map_json(const CommMap& map) {
     return {{"nodes", nodes}, {"edges", edges}, {"objects", objects}};
 }
 
+// A comm is any 15 bytes a program chose: keep it inside its DOT string.
+static std::string dot_escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
 std::string comm_map_dot(const CommMap& map) {
     std::string out = "digraph ipctrace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n";
     std::set<pid_t> seen;
     for (const auto& e : map.edges)
         for (const auto& [pid, comm] : {std::pair{e.from, e.from_comm}, std::pair{e.to, e.to_comm}})
-            if (seen.insert(pid).second) out += fmt("  p%d [label=\"%s\\n%d\"];\n", pid, comm.c_str(), pid);
+            if (seen.insert(pid).second) out += fmt("  p%d [label=\"%s\\n%d\"];\n", pid, dot_escape(comm).c_str(), pid);
     for (const auto& e : map.edges)
         out += fmt("  p%d -> p%d [label=\"%s\\n%s\"%s];\n", e.from, e.to, e.via.c_str(),
                    e.bytes ? format_bytes(static_cast<double>(e.bytes)).c_str()

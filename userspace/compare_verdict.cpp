@@ -36,9 +36,10 @@ std::string explain_gap(const RunFigures& fast, const RunFigures& slow) {
     if (extra_copy_bytes >= 4096)
         return s + fmt("At %s the copies dominate: %s more through the kernel per message than %s.", at.c_str(),
                        format_bytes(extra_copy_bytes).c_str(), fast.workload.c_str());
-    if (extra_switches > 0.5 && extra_switches >= extra_syscalls)
+    // A context switch or a syscall costs a microsecond or so: a fifth more per message shows.
+    if (extra_switches > 0.2 && extra_switches >= extra_syscalls)
         return s + fmt("At %s the context switches dominate: %.2f more per message than %s.", at.c_str(), extra_switches, fast.workload.c_str());
-    if (extra_syscalls > 0.5)
+    if (extra_syscalls > 0.2)
         return s + fmt("At %s the syscalls dominate: %.2f more per message than %s.", at.c_str(), extra_syscalls, fast.workload.c_str());
     // Calls that move data can be compared per call; a shared-memory workload's calls only
     // wait for the peer, so their length says how long the peer took, not what the kernel did.

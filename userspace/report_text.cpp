@@ -35,21 +35,26 @@ void workload_header(std::string& out, const workloads::Result& r) {
 }
 
 std::string per_message(uint64_t value, uint64_t messages) {
-    return messages ? fmt("%.2f", static_cast<double>(value) / static_cast<double>(messages)) : "-";
+    return fmt("%.2f", static_cast<double>(value) / static_cast<double>(messages));
 }
 
+// One row per mechanism; the per-message columns only when there are messages (a `run`).
 void mechanism_rows(std::string& out, const Report& report, uint64_t messages) {
-    out += fmt("\n%-12s %10s %7s %11s %11s %9s %8s %8s %15s %12s\n", "MECHANISM", "SYSCALLS", "/MSG", "TO KERNEL", "FROM KERNEL",
-               "COPY/MSG", "FAULTS", "COPYFLT", "CTXSW vol/inv", "TIME IN CALLS");
+    out += fmt("\n%-12s %10s", "MECHANISM", "SYSCALLS");
+    if (messages) out += fmt(" %7s", "/MSG");
+    out += fmt(" %11s %11s", "TO KERNEL", "FROM KERNEL");
+    if (messages) out += fmt(" %9s", "COPY/MSG");
+    out += fmt(" %8s %8s %15s %12s\n", "FAULTS", "COPYFLT", "CTXSW vol/inv", "TIME IN CALLS");
     for (const auto& [mech, m] : report.mechanisms) {
         if (mech == MECH_FILE && !report.include_file_io) continue;
         const std::string label = mech == MECH_NONE ? "(not IPC)" : std::string(mechanism_key(mech));
         const uint64_t copied = m.calls.bytes_in + m.calls.bytes_out;
-        out += fmt("%-12s %10" PRIu64 " %7s %11s %11s %9s %8" PRIu64 " %8" PRIu64 " %15s %12s\n", label.c_str(), m.calls.count,
-                   per_message(m.calls.count, messages).c_str(), format_bytes(static_cast<double>(m.calls.bytes_in)).c_str(),
-                   format_bytes(static_cast<double>(m.calls.bytes_out)).c_str(),
-                   messages ? format_bytes(static_cast<double>(copied) / static_cast<double>(messages)).c_str() : "-",
-                   m.events.page_faults, m.events.copy_faults,
+        out += fmt("%-12s %10" PRIu64, label.c_str(), m.calls.count);
+        if (messages) out += fmt(" %7s", per_message(m.calls.count, messages).c_str());
+        out += fmt(" %11s %11s", format_bytes(static_cast<double>(m.calls.bytes_in)).c_str(),
+                   format_bytes(static_cast<double>(m.calls.bytes_out)).c_str());
+        if (messages) out += fmt(" %9s", format_bytes(static_cast<double>(copied) / static_cast<double>(messages)).c_str());
+        out += fmt(" %8" PRIu64 " %8" PRIu64 " %15s %12s\n", m.events.page_faults, m.events.copy_faults,
                    fmt("%" PRIu64 "/%" PRIu64, m.events.voluntary_switches, m.events.involuntary_switches).c_str(),
                    format_ns(static_cast<double>(m.calls.total_ns)).c_str());
     }
