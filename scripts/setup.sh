@@ -22,7 +22,7 @@ fi
 # python3-jsonschema validates the JSON against docs/schema, prometheus scrapes --metrics.
 packages=(g++ cmake make pkg-config clang libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
           libcli11-dev nlohmann-json3-dev libgtest-dev strace procps util-linux libxml2-utils
-          prometheus-cpp-dev python3-jsonschema prometheus)
+          prometheus-cpp-dev python3 python3-jsonschema prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -13,7 +14,10 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 namespace ipctrace {
@@ -32,6 +36,49 @@ int capture_log(const mg_connection*, const char* message) {
         return 1;  // handled: civetweb prints nothing
     }
     return 0;
+}
+
+// Threads started while this lives (civetweb's, the knocker) block every signal, so a
+// process-directed SIGINT/SIGTERM always reaches the thread that waits for it: `trace`
+// unblocks its stop signals only inside ppoll(), and a handler run by a server thread would
+// set the stop flag without waking that wait.
+class SignalsBlockedForNewThreads {
+public:
+    SignalsBlockedForNewThreads() {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old_);
+    }
+    ~SignalsBlockedForNewThreads() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+    SignalsBlockedForNewThreads(const SignalsBlockedForNewThreads&) = delete;
+    SignalsBlockedForNewThreads& operator=(const SignalsBlockedForNewThreads&) = delete;
+
+private:
+    sigset_t old_{};
+};
+
+// Two threads: a scrape and a slow second client can be served at once; more would only be
+// idle on the machines ipctrace runs on. civetweb adds its master thread.
+constexpr int kServerThreads = 2;
+
+// Each civetweb thread, as it starts, sets SIGPIPE to SIG_IGN for the whole process, and an
+// ignored signal survives fork and exec: the workload roles and a traced command (`trace --
+// CMD`) would no longer die of a closed pipe. Its own sends use MSG_NOSIGNAL, so the
+// disposition is put back in init_thread, which each thread calls right after, and the
+// constructor waits for every thread to have done so before anything can fork.
+struct SigpipeRestore {
+    std::mutex mutex;
+    std::condition_variable cv;
+    int started = 0;
+    struct sigaction original {};
+} g_pipe;
+
+void* restore_sigpipe(const mg_context*, int) {
+    std::lock_guard lock(g_pipe.mutex);
+    sigaction(SIGPIPE, &g_pipe.original, nullptr);
+    ++g_pipe.started;
+    g_pipe.cv.notify_all();
+    return nullptr;
 }
 
 uint16_t parse_port(const std::string& text, const std::string& whole) {
@@ -95,29 +142,34 @@ MetricsExporter::MetricsExporter(const std::string& bind_address, std::function<
                                  size_t top_comms)
     : collector_(std::make_shared<Collector>(std::move(snapshot_provider), top_comms)) {
     const ListenAddress address = parse_listen_address(bind_address);
+    static std::mutex one_start_at_a_time;  // g_start_log and g_pipe belong to one start
+    const std::lock_guard one_start(one_start_at_a_time);
+    {
+        const std::lock_guard lock(g_pipe.mutex);
+        sigaction(SIGPIPE, nullptr, &g_pipe.original);
+        g_pipe.started = 0;
+    }
     CivetCallbacks callbacks;
     callbacks.log_message = capture_log;
+    callbacks.init_thread = restore_sigpipe;
     std::string start_log;
     g_start_log = &start_log;
-    // civetweb sets SIGPIPE to SIG_IGN for the whole process when it starts, and an ignored
-    // signal survives fork and exec: the workload roles and a traced command (`trace -- CMD`)
-    // would no longer die of a closed pipe. Its own sends use MSG_NOSIGNAL, so put it back.
-    struct sigaction old_pipe {};
-    sigaction(SIGPIPE, nullptr, &old_pipe);
-    struct RestorePipe {
-        const struct sigaction& old;
-        ~RestorePipe() { sigaction(SIGPIPE, &old, nullptr); }
-    } restore_pipe{old_pipe};
     try {
-        // Two threads: a scrape and a slow second client can be served at once; more would
-        // only be idle on the machines ipctrace runs on.
+        const SignalsBlockedForNewThreads blocked;
         exposer_ = std::make_unique<prometheus::Exposer>(
-            std::vector<std::string>{"listening_ports", address.civetweb(), "num_threads", "2"}, &callbacks);
+            std::vector<std::string>{"listening_ports", address.civetweb(), "num_threads", std::to_string(kServerThreads)},
+            &callbacks);
     } catch (const std::exception& e) {
         g_start_log = nullptr;
+        sigaction(SIGPIPE, &g_pipe.original, nullptr);
         throw MetricsError("--metrics " + bind_address + ": cannot listen: " + (start_log.empty() ? e.what() : start_log));
     }
     g_start_log = nullptr;
+    {
+        std::unique_lock lock(g_pipe.mutex);
+        g_pipe.cv.wait_for(lock, std::chrono::seconds(5), [] { return g_pipe.started >= 1 + kServerThreads; });
+        sigaction(SIGPIPE, &g_pipe.original, nullptr);  // as it was, even if a thread never reported
+    }
     exposer_->RegisterCollectable(collector_);
     const auto ports = exposer_->GetListeningPorts();
     const uint16_t port = ports.empty() ? address.port : static_cast<uint16_t>(ports.front());
@@ -135,6 +187,7 @@ MetricsExporter::~MetricsExporter() {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(bound_.port);
     inet_pton(AF_INET, bound_.host == "0.0.0.0" ? "127.0.0.1" : bound_.host.c_str(), &addr.sin_addr);
+    std::optional<SignalsBlockedForNewThreads> blocked(std::in_place);
     std::thread knock([&] {
         while (!stopped) {
             const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -145,6 +198,7 @@ MetricsExporter::~MetricsExporter() {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
     });
+    blocked.reset();
     exposer_.reset();
     stopped = true;
     knock.join();

@@ -61,13 +61,13 @@ std::optional<std::string> MetricsOptionText::check() const {
     return std::nullopt;
 }
 
-MetricsServing::MetricsServing(const MetricsOptionText& text) {
+MetricsServing::MetricsServing(const MetricsOptionText& text, bool announce) {
     if (text.address.empty()) return;
     if (auto err = text.check()) throw MetricsError(*err);
     const size_t comms = text.comms.empty() ? kDefaultTopComms : *parse_comms(text.comms);
     hold_s_ = text.hold.empty() ? 0 : *parse_hold(text.hold);
     exporter_ = std::make_unique<MetricsExporter>(text.address, [this] { return live_.get(); }, comms);
-    std::fprintf(stderr, "ipctrace: serving metrics on %s\n", exporter_->url().c_str());
+    if (announce) std::fprintf(stderr, "ipctrace: serving metrics on %s\n", exporter_->url().c_str());
 }
 
 void MetricsServing::hold() const {

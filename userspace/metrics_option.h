@@ -26,7 +26,11 @@ struct MetricsOptionText {
 // exit 2) when the address does not parse or cannot be listened on.
 class MetricsServing {
 public:
-    explicit MetricsServing(const MetricsOptionText& text);
+    // `announce`: say on stderr where it serves ("ipctrace: serving metrics on URL"); off
+    // where stderr belongs to a traced command (url() then tells it).
+    explicit MetricsServing(const MetricsOptionText& text, bool announce = true);
+    // Where it serves, "" without --metrics.
+    std::string url() const { return exporter_ ? exporter_->url() : std::string(); }
     // What the tracing code feeds: nullptr without --metrics.
     LiveSnapshot* live() { return exporter_ ? &live_ : nullptr; }
     // After the run: keep serving its final values for --hold seconds, so that a scraper

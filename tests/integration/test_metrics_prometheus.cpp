@@ -136,12 +136,55 @@ TEST(MetricsPrometheus, ScrapedCountersEqualTheJsonReport) {
     EXPECT_LT(Clock::now() - started, 60s);
 }
 
+// Sum of the samples of `metric` whose labels start with `labels` in a /metrics answer.
+double sum_samples(const std::string& text, const std::string& metric, const std::string& labels) {
+    double sum = 0;
+    std::istringstream lines(text);
+    const std::string prefix = metric + "{" + labels;
+    for (std::string line; std::getline(lines, line);)
+        if (line.rfind(prefix, 0) == 0) sum += std::stod(line.substr(line.rfind(' ') + 1));
+    return sum;
+}
+
+TEST(MetricsPrometheus, TraceServesTheMapsWhileItRuns) {
+    IPCTRACE_REQUIRE_ROOT();
+    TempDir work;
+    const uint16_t port = free_loopback_port();
+    const std::string report_path = work.path() + "/trace.json";
+    // The command's IPC happens first; the scrapes come while it sleeps, before the trace ends.
+    ChildProcess trace({ipctrace_bin(), "trace", "--metrics", "127.0.0.1:" + std::to_string(port), "--json", "-o", report_path, "--", "sh",
+                        "-c", ipctrace_bin() + " run msgq --count 1500 --no-trace >/dev/null && sleep 3"},
+                       work.path(), "trace");
+    double live = -1;
+    const bool seen = wait_until(
+        [&] {
+            const auto r = http_get("127.0.0.1", port, "/metrics", 1s);
+            if (r.status == 200) live = sum_samples(r.body, "ipctrace_syscalls_total", "mechanism=\"sysv_msg\",syscall=\"msgsnd\",");
+            return live == 1500 || !trace.running();
+        },
+        20s);
+    EXPECT_TRUE(seen && trace.running()) << "no scrape while tracing saw the 1500 msgsnd (last: " << live << ")\n" << trace.stderr_text();
+    EXPECT_EQ(live, 1500);
+    EXPECT_TRUE(wait_until([&] { return !trace.running(); }, 20s));
+    EXPECT_EQ(trace.stop(), 0) << trace.stderr_text();
+    const auto report = nlohmann::json::parse(slurp(report_path));
+    EXPECT_EQ(report["mechanisms"]["sysv_msg"]["syscalls"]["msgsnd"]["count"], 1500);
+    bool noted = false;
+    for (const auto& note : report["notes"]) noted |= note.get<std::string>().find("metrics served on http://127.0.0.1:") == 0;
+    EXPECT_TRUE(noted) << report["notes"].dump() << ": a command's stderr is its own, the URL goes into the report";
+}
+
 TEST(MetricsPrometheus, BadAddressOrBusyPortIsOneLineAndExit2) {
     IPCTRACE_REQUIRE_ROOT();
     for (const char* bad : {"nonsense", "127.0.0.1:99999", "[::1]:9464"}) {
-        const auto r = run({ipctrace_bin(), "run", "msgq", "--count", "10", "--metrics", bad});
-        EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
-        EXPECT_NE(r.err.find("ipctrace: --metrics " + std::string(bad) + ": "), std::string::npos) << r.err;
+        for (const auto& command : {std::vector<std::string>{"run", "msgq", "--count", "10"}, std::vector<std::string>{"trace", "--all", "-d", "1"}}) {
+            std::vector<std::string> argv{ipctrace_bin()};
+            argv.insert(argv.end(), command.begin(), command.end());
+            argv.insert(argv.end(), {"--metrics", bad});
+            const auto r = run(argv);
+            EXPECT_EQ(r.exit_code, 2) << command[0] << " " << bad << ": " << r.err;
+            EXPECT_NE(r.err.find("ipctrace: --metrics " + std::string(bad) + ": "), std::string::npos) << r.err;
+        }
     }
     // A port another process listens on.
     TempDir work;

@@ -40,7 +40,7 @@ sys.exit(bad)
 }  // namespace
 
 SchemaVerdict validate_file(const std::string& path, bool ndjson) {
-    const CommandResult r = run({"python3", "-c", kValidator, IPCTRACE_SCHEMA, ndjson ? "1" : "0", path});
+    const CommandResult r = run({"/usr/bin/python3", "-c", kValidator, IPCTRACE_SCHEMA, ndjson ? "1" : "0", path});
     SchemaVerdict v;
     v.valid = r.exit_code == 0;
     v.message = r.out + r.err;

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "http_get.h"
@@ -288,6 +290,32 @@ TEST(MetricsExporter, LeavesSigpipeAsItWasAndSurvivesClientsThatHangUp) {
     const auto r = testing::http_get("127.0.0.1", port_of(exporter.url()), "/metrics");
     ASSERT_EQ(r.status, 200) << r.error;
     EXPECT_GT(r.body.size(), 200000u);
+    struct sigaction after {};
+    sigaction(SIGPIPE, nullptr, &after);
+    EXPECT_EQ(after.sa_handler, SIG_DFL) << "a server thread set SIGPIPE to ignored after the start";
+}
+
+// SigBlk of every thread of this process but the calling one, from /proc.
+std::vector<uint64_t> other_threads_blocked_signals() {
+    std::vector<uint64_t> masks;
+    const std::string self = std::to_string(gettid());
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        if (task.path().filename() == self) continue;
+        std::ifstream status(task.path() / "status");
+        for (std::string line; std::getline(status, line);)
+            if (line.rfind("SigBlk:", 0) == 0) masks.push_back(std::stoull(line.substr(7), nullptr, 16));
+    }
+    return masks;
+}
+
+TEST(MetricsExporter, ServerThreadsBlockTheStopSignals) {
+    const size_t before = other_threads_blocked_signals().size();
+    MetricsExporter exporter("127.0.0.1:0", [] { return Snapshot{}; });
+    const auto masks = other_threads_blocked_signals();
+    ASSERT_GT(masks.size(), before);  // civetweb's threads
+    for (uint64_t mask : masks)
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD})
+            EXPECT_TRUE(mask & (1ull << (sig - 1))) << "a server thread could take signal " << sig << " meant for the tracer";
 }
 
 TEST(MetricsExporter, APortInUseIsOneLineOfBadInput) {
