@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "command.h"
+#include "metrics_option.h"
 #include "output.h"
 #include "system_checks.h"
 #include "trace_json.h"
@@ -45,6 +46,9 @@ public:
         cmd_->add_flag("--json", json_, "Print the report as JSON (docs/trace.md)");
         cmd_->add_option("-o,--output", output_, "Write the reports to FILE instead of stdout")->type_name("FILE");
         cmd_->add_flag("--include-file-io", include_file_io_, "Count regular-file reads and writes as IPC (off: reported apart)");
+        cmd_->add_option("--dot", dot_, "Also write the communication map (who talks to whom) as Graphviz DOT to FILE")
+            ->type_name("FILE");
+        metrics_.add_to(*cmd_, false);
         cmd_->footer(
             "Exactly one of -p, --all, --cgroup or -- CMD. The report goes to stdout (or -o FILE) when the trace ends:\n"
             "for a command, after it exited, and ipctrace exits with the command's status (128+N if killed by signal N).\n"
@@ -59,9 +63,11 @@ public:
         auto checked = check_trace_options(text_, getpid());
         if (auto* err = std::get_if<std::string>(&checked)) return report_error(2, *err);
         TraceSettings settings = std::move(std::get<TraceSettings>(checked));
-        std::optional<Output> out;
+        if (auto err = metrics_.check()) return report_error(2, *err);
+        std::optional<Output> out, dot;
         try {
             out.emplace(output_);
+            if (!dot_.empty()) dot.emplace(dot_);
         } catch (const std::exception& e) {
             return report_error(2, e.what());
         }
@@ -72,6 +78,13 @@ public:
         if (!command)
             for (const auto& note : settings.notes) std::fprintf(stderr, "ipctrace: %s\n", note.c_str());
         if (auto note = tracefs_note()) settings.notes.push_back(*note);
+        std::optional<MetricsServing> metrics;  // listening before the probes load: a port in use fails first
+        try {
+            metrics.emplace(metrics_, !command);
+        } catch (const MetricsError& e) {
+            return report_error(2, e.what());
+        }
+        if (command && !metrics->url().empty()) settings.notes.push_back("metrics served on " + metrics->url());
 
         TraceReportOptions options{settings.comm, settings.top, include_file_io_, settings.notes};
         const bool lines = settings.interval_s.has_value();  // JSON lines: one object per line
@@ -92,7 +105,7 @@ public:
 
         TraceOutcome outcome;
         try {
-            outcome = run_trace(settings, global.verbose, on_interval);
+            outcome = run_trace(settings, global.verbose, on_interval, metrics->live());
         } catch (const TargetGone& e) {
             return report_error(2, e.what());
         } catch (const std::exception& e) {
@@ -109,8 +122,10 @@ public:
         t.reason = outcome.reason;
         t.signal = outcome.signal;
         t.command_status = outcome.command_status;
+        t.map = build_comm_map(outcome.final);
         try {
             print(t);
+            if (dot) dot->write(comm_map_dot(*t.map));
         } catch (const std::exception& e) {
             return report_error(1, e.what());
         }
@@ -128,7 +143,9 @@ private:
 
     CLI::App* cmd_ = nullptr;
     TraceOptionText text_;
+    MetricsOptionText metrics_;
     std::string output_;
+    std::string dot_;
     bool json_ = false, include_file_io_ = false;
 };
 

@@ -52,6 +52,7 @@ nlohmann::ordered_json trace_to_json(const TraceReport& t) {
     if (t.command_status) trace["command_exit"] = {{"code", t.command_status->code}, {"signal", t.command_status->signal}};
     trace["comm"] = t.comm;
     trace["top"] = t.top;
+    if (t.map) doc["map"] = comm_map_json(*t.map);
     doc["mode"] = "trace";
     return insert_after(doc, "traced", "trace", trace);
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "comm_map.h"
 #include "report.h"
 #include "trace_options.h"
 #include "trace_session.h"
@@ -28,6 +29,7 @@ struct TraceReport {
     int signal = 0;
     std::optional<ExitStatus> command_status;
     std::optional<IntervalBounds> interval;
+    std::optional<CommMap> map;      // who talked to whom: the whole trace only
 };
 
 struct TraceReportOptions {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 
+#include "live_snapshot.h"
 #include "snapshot_diff.h"
 #include "stop_signals.h"
 #include "trace_signals.h"
@@ -122,11 +123,13 @@ std::string_view stop_reason_key(StopReason reason) {
     return "unknown";
 }
 
-TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const IntervalSink& on_interval) {
+TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const IntervalSink& on_interval, LiveSnapshot* live) {
     const TraceTarget& target = settings.target;
     const bool command = target.kind == TraceTarget::Kind::Command;
     TraceSignals signals(command ? TraceSignals::Mode::Forward : TraceSignals::Mode::Stop);
-    Tracer tracer(scope_of(target.kind), verbose, target.cgroup_id);
+    Tracer tracer(scope_of(target.kind), verbose, target.cgroup_id, /*track_objects=*/true);
+    std::optional<LiveSnapshot::Following> following;  // after `tracer`: ends before it
+    if (live) following.emplace(*live, tracer);
 
     std::optional<SpawnedCommand> child;
     std::optional<TracedPids> pids;
@@ -161,6 +164,7 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
     auto stop_tracing = [&](uint64_t t) {
         tracer.detach();
         out.final = tracer.snapshot();
+        if (live) live->finish(out.final);  // the very numbers of the report
         out.duration_ns = t - start;
         intervals.finish(out.final, t);
         attached = false;

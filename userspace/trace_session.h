@@ -14,6 +14,8 @@
 
 namespace ipctrace {
 
+class LiveSnapshot;
+
 // A -p process vanished between the checks and the attach: bad input, like a wrong pid.
 struct TargetGone : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -39,6 +41,8 @@ using IntervalSink = std::function<void(const Snapshot& delta, unsigned index, u
 // Throws TraceError / std::runtime_error with context when the probes cannot load or attach,
 // TargetGone for a -p process that is gone. Once tracing runs, "ipctrace: tracing …" goes to
 // stderr (not for a command: its stderr is the command's).
-TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const IntervalSink& on_interval);
+// live (--metrics): scrapes read the maps while the trace runs, then its final snapshot.
+TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const IntervalSink& on_interval,
+                       LiveSnapshot* live = nullptr);
 
 }  // namespace ipctrace

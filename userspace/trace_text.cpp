@@ -83,6 +83,7 @@ std::string trace_to_text(const TraceReport& t) {
     }
     out += report_to_text(t.report);
     out += process_matrix(t);
+    if (t.map) out += comm_map_text(*t.map, 20);
     if (!t.interval)  // said once, with the whole trace
         for (const auto& note : t.report.notes) out += "Note: " + note + "\n";
     return out;

@@ -1,0 +1,101 @@
+// Issue 5: the communication map of `ipctrace trace` on programs it did not write: the seed's
+// three-stage pipeline and a Python multiprocessing pool.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "subprocess.h"
+
+namespace ipctrace::testing {
+namespace {
+
+using nlohmann::json;
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The edges of the map, as "from-comm -> to-comm via mechanism".
+std::multiset<std::string> edges_by_comm(const json& doc) {
+    std::map<long, std::string> comm;
+    for (const auto& n : doc["map"]["nodes"]) comm[n["pid"].get<long>()] = n["comm"].get<std::string>();
+    std::multiset<std::string> out;
+    for (const auto& e : doc["map"]["edges"])
+        out.insert(comm[e["from"].get<long>()] + " -> " + comm[e["to"].get<long>()] + " via " + e["mechanism"].get<std::string>());
+    return out;
+}
+
+TEST(TraceMap, SeedPipelineShowsPsToGrepToCut) {
+    IPCTRACE_REQUIRE_ROOT();
+    const std::string dot = "/tmp/ipctrace-map-test.dot";
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--dot", dot, "--", "sh", "-c",
+                                 "ps -ef | grep root | cut -b 1-20 > /dev/null"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json doc = json::parse(r.out);
+    const auto edges = edges_by_comm(doc);
+    EXPECT_EQ(edges.count("ps -> grep via pipe"), 1u) << doc["map"].dump();
+    EXPECT_EQ(edges.count("grep -> cut via pipe"), 1u) << doc["map"].dump();
+    // The bytes on the first edge are what grep read from ps's pipe.
+    for (const auto& e : doc["map"]["edges"]) {
+        if (e["mechanism"] == "pipe") {
+            EXPECT_GT(e["bytes"].get<unsigned long>(), 0u);
+        }
+    }
+    const std::string text = slurp(dot);
+    EXPECT_EQ(text.rfind("digraph ipctrace {", 0), 0u);
+    EXPECT_NE(text.find("label=\"ps\\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("->"), std::string::npos);
+    unlink(dot.c_str());
+}
+
+TEST(TraceMap, TextReportListsTheEdges) {
+    IPCTRACE_REQUIRE_ROOT();
+    const CommandResult r = run({ipctrace_bin(), "trace", "--", "sh", "-c", "seq 1 20000 | sort -n | tail -1 > /dev/null"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("Communication map (who talks to whom):"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("seq["), std::string::npos);
+    EXPECT_NE(r.out.find("] -> sort["), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("via pipe:["), std::string::npos);
+}
+
+// multiprocessing.Queue is a pipe plus a lock: the parent feeds two workers through one
+// queue and collects through another, so the map links the parent and both workers.
+TEST(TraceMap, PythonMultiprocessingQueue) {
+    IPCTRACE_REQUIRE_ROOT();
+    if (access("/usr/bin/python3", X_OK) != 0) FAIL() << "python3 is missing (scripts/setup.sh installs it)";
+    const std::string script =
+        "import multiprocessing as mp\n"
+        "def work(q, r):\n"
+        "    for _ in range(100): r.put(q.get() * 2)\n"
+        "if __name__ == '__main__':\n"
+        "    mp.set_start_method('fork')\n"
+        "    q, r = mp.Queue(), mp.Queue()\n"
+        "    ps = [mp.Process(target=work, args=(q, r)) for _ in range(2)]\n"
+        "    for p in ps: p.start()\n"
+        "    for i in range(200): q.put(i)\n"
+        "    total = sum(r.get() for _ in range(200))\n"
+        "    for p in ps: p.join()\n"
+        "    assert total == 2 * sum(range(200)), total\n";
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", "/usr/bin/python3", "-c", script});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json doc = json::parse(r.out);
+    ASSERT_TRUE(doc["mechanisms"].contains("pipe")) << doc["mechanisms"].dump();
+    EXPECT_GE(doc["mechanisms"]["pipe"]["syscalls"]["write"]["count"].get<unsigned long>(), 400u);  // 200 items each way
+    // Edges over pipes between the parent and each of the two workers, both directions.
+    std::set<long> parents, children;
+    for (const auto& e : doc["map"]["edges"]) {
+        if (e["mechanism"] != "pipe") continue;
+        parents.insert(e["from"].get<long>());
+        children.insert(e["to"].get<long>());
+    }
+    EXPECT_GE(parents.size(), 3u) << doc["map"].dump();   // the parent and both workers write
+    EXPECT_GE(children.size(), 3u) << doc["map"].dump();  // and read
+    EXPECT_EQ(doc["lost_events"].get<unsigned long>(), 0u);
+}
+
+}  // namespace
+}  // namespace ipctrace::testing
