@@ -247,15 +247,7 @@ public:
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
             setpgid(0, 0);
-            dup2(out_fd, 1);
-            dup2(err_fd, 2);
-            const int devnull = open("/dev/null", O_RDONLY);
-            dup2(devnull, 0);
-            std::vector<char*> args;
-            for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-            args.push_back(nullptr);
-            execvp(args[0], args.data());
-            _exit(127);
+            exec_redirected(argv, out_fd, err_fd);
         }
         setpgid(pid_, pid_);  // also from here: no race with the first signal to the group
         close(out_fd);

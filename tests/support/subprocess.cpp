@@ -1,5 +1,9 @@
 #include "subprocess.h"
 
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,21 +34,35 @@ int temp_fd() {
 
 }  // namespace
 
+void exec_redirected(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    const int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+}
+
+void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
+    std::vector<std::string> argv = {ipctrace_bin()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const CommandResult r = run(argv);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(r.exit_code, 2) << joined << "stderr: " << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << joined << "stderr: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << joined << "stderr: " << r.err;
+    EXPECT_EQ(r.out, "") << joined;
+}
+
 CommandResult run(const std::vector<std::string>& argv) {
     const int out_fd = temp_fd(), err_fd = temp_fd();
     const pid_t pid = fork();
     if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        dup2(out_fd, 1);
-        dup2(err_fd, 2);
-        const int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
-        execvp(args[0], args.data());
-        _exit(127);
-    }
+    if (pid == 0) exec_redirected(argv, out_fd, err_fd);
     int status = 0;
     waitpid(pid, &status, 0);
     CommandResult r;

@@ -14,6 +14,14 @@ struct CommandResult {
 
 CommandResult run(const std::vector<std::string>& argv);
 
+// In a forked child: stdin from /dev/null, stdout and stderr to the given fds, then exec argv
+// (exit 127 if it cannot).
+[[noreturn]] void exec_redirected(const std::vector<std::string>& argv, int out_fd, int err_fd);
+
+// `ipctrace ARGS…` must fail as bad input: exit 2, exactly one line on stderr containing
+// `needle`, nothing on stdout.
+void expect_usage_error(const std::vector<std::string>& args, const std::string& needle);
+
 // Path of the ipctrace binary under test.
 std::string ipctrace_bin();
 

@@ -10,17 +10,6 @@
 namespace ipctrace::testing {
 namespace {
 
-void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
-    std::vector<std::string> argv = {ipctrace_bin()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const CommandResult r = run(argv);
-    std::string joined;
-    for (const auto& a : args) joined += a + " ";
-    EXPECT_EQ(r.exit_code, 2) << joined << "stderr: " << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << joined << "stderr: " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << joined << "stderr: " << r.err;
-    EXPECT_EQ(r.out, "") << joined;
-}
 
 TEST(Cli, BadInputGetsOneLineAndExitCode2) {
     expect_usage_error({"run", "nosuch"}, "unknown workload 'nosuch'");

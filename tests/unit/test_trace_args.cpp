@@ -151,16 +151,9 @@ TEST(TraceOptions, DescribesTheTarget) {
 }
 
 // The whole CLI: one line on stderr, exit 2, nothing on stdout.
-void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
-    std::vector<std::string> argv = {testing::ipctrace_bin(), "trace"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const testing::CommandResult r = testing::run(argv);
-    std::string joined;
-    for (const auto& a : args) joined += a + " ";
-    EXPECT_EQ(r.exit_code, 2) << joined << "stderr: " << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << joined << "stderr: " << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << joined << "stderr: " << r.err;
-    EXPECT_EQ(r.out, "") << joined;
+void expect_trace_usage_error(std::vector<std::string> args, const std::string& needle) {
+    args.insert(args.begin(), "trace");
+    testing::expect_usage_error(args, needle);
 }
 
 // A kernel thread this process can see: kthreadd is pid 2 outside a pid namespace.
@@ -176,25 +169,25 @@ std::optional<pid_t> some_kernel_thread() {
 }
 
 TEST(TraceCli, BadInputGetsOneLineAndExitCode2) {
-    expect_usage_error({}, "trace needs what to trace");
-    expect_usage_error({"-p", "abc"}, "-p takes process ids like 1234 or 1234,5678, not 'abc'");
-    expect_usage_error({"-p", "999999"}, "no process with pid 999999");
-    expect_usage_error({"-p", std::to_string(getpid()) + ",999998"}, "no process with pid 999998");
-    expect_usage_error({"--all", "-p", "1"}, "-p and --all exclude each other");
-    expect_usage_error({"--all", "--", "true"}, "--all and a command after -- exclude each other");
-    expect_usage_error({"--cgroup", "/nonexistent-cgroup", "--all"}, "exclude each other");
-    expect_usage_error({"--cgroup", "/nonexistent-cgroup"}, "--cgroup /nonexistent-cgroup: No such file or directory");
-    expect_usage_error({"--cgroup", "/tmp"}, "not on a cgroup v2 filesystem");
-    expect_usage_error({"--all", "-d", "0"}, "--duration takes a number of seconds greater than 0");
-    expect_usage_error({"--all", "-i", "soon"}, "--interval takes a number of seconds");
-    expect_usage_error({"--all", "-i", "0.001"}, "--interval must be at least 0.01 seconds");
-    expect_usage_error({"--all", "--top", "0"}, "--top takes a number of processes");
-    expect_usage_error({"true"}, "put the command to trace after '--'");
-    expect_usage_error({"--all", "-o", "/nonexistent-dir/t.txt"}, "cannot write /nonexistent-dir/t.txt");
+    expect_trace_usage_error({}, "trace needs what to trace");
+    expect_trace_usage_error({"-p", "abc"}, "-p takes process ids like 1234 or 1234,5678, not 'abc'");
+    expect_trace_usage_error({"-p", "999999"}, "no process with pid 999999");
+    expect_trace_usage_error({"-p", std::to_string(getpid()) + ",999998"}, "no process with pid 999998");
+    expect_trace_usage_error({"--all", "-p", "1"}, "-p and --all exclude each other");
+    expect_trace_usage_error({"--all", "--", "true"}, "--all and a command after -- exclude each other");
+    expect_trace_usage_error({"--cgroup", "/nonexistent-cgroup", "--all"}, "exclude each other");
+    expect_trace_usage_error({"--cgroup", "/nonexistent-cgroup"}, "--cgroup /nonexistent-cgroup: No such file or directory");
+    expect_trace_usage_error({"--cgroup", "/tmp"}, "not on a cgroup v2 filesystem");
+    expect_trace_usage_error({"--all", "-d", "0"}, "--duration takes a number of seconds greater than 0");
+    expect_trace_usage_error({"--all", "-i", "soon"}, "--interval takes a number of seconds");
+    expect_trace_usage_error({"--all", "-i", "0.001"}, "--interval must be at least 0.01 seconds");
+    expect_trace_usage_error({"--all", "--top", "0"}, "--top takes a number of processes");
+    expect_trace_usage_error({"true"}, "put the command to trace after '--'");
+    expect_trace_usage_error({"--all", "-o", "/nonexistent-dir/t.txt"}, "cannot write /nonexistent-dir/t.txt");
     if (const auto kthread = some_kernel_thread())
-        expect_usage_error({"-p", std::to_string(*kthread)},
+        expect_trace_usage_error({"-p", std::to_string(*kthread)},
                            "pid " + std::to_string(*kthread) + " is a kernel thread: it makes no syscalls of its own to trace");
-    if (access("/sys/fs/cgroup/memory", F_OK) == 0) expect_usage_error({"--cgroup", "/sys/fs/cgroup/memory"}, "cgroup v1");
+    if (access("/sys/fs/cgroup/memory", F_OK) == 0) expect_trace_usage_error({"--cgroup", "/sys/fs/cgroup/memory"}, "cgroup v1");
 }
 
 TEST(TraceCli, HelpNamesEveryOption) {
