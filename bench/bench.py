@@ -113,6 +113,27 @@ def irq_work_interrupts():
     return None
 
 
+class OtherLoad:
+    """CPU time used by everything but the bench and its children (other users' processes and
+    kernel threads) between two points: busy time from /proc/stat minus the bench's own."""
+    HZ = os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        busy = sum(v[:8]) - v[3] - v[4]  # user nice system [idle iowait] irq softirq steal
+        t = os.times()
+        return time.monotonic(), busy / OtherLoad.HZ, t.user + t.system + t.children_user + t.children_system
+
+    @staticmethod
+    def between(a, b):
+        wall, busy, ours = b[0] - a[0], b[1] - a[1], b[2] - a[2]
+        other = max(0.0, busy - ours)
+        return {"wall_s": round(wall, 1), "other_cpu_s": round(other, 1),
+                "other_share": round(other / (wall * (os.cpu_count() or 1)), 3) if wall > 0 else 0.0}
+
+
 def log(msg):
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
@@ -788,10 +809,16 @@ class Bench:
         self.results["machine"] = self.machine()
         self.ensure_tracefs()
         sections = self.args.sections.split(",")
+        other = {}
+        t_start = OtherLoad.sample()
         try:
             for name in ("worst", "throughput", "startup", "selfcost", "scale"):
                 if name in sections:
+                    a = OtherLoad.sample()
                     getattr(self, "section_" + name)()
+                    other[name] = OtherLoad.between(a, OtherLoad.sample())
+                    if other[name]["other_share"] > 0.05:
+                        log(f"{name}: other processes used {other[name]['other_share'] * 100:.0f} % of the CPUs")
         finally:
             for proc in list(self.bpftrace_procs):
                 proc.kill()
@@ -803,6 +830,7 @@ class Bench:
             "started": datetime.datetime.fromtimestamp(start).isoformat(timespec="seconds"),
             "duration_s": round(time.time() - start, 1), "load_average_start": load_start,
             "load_average_end": open("/proc/loadavg").read().split()[:3], "config": self.cfg,
+            "other_load": OtherLoad.between(t_start, OtherLoad.sample()), "other_load_by_section": other,
             "command": "sudo bench/run.sh" + (" --smoke" if self.args.smoke else ""),
         }
         self.results["targets"] = evaluate_targets(self.results)
@@ -900,10 +928,14 @@ def to_markdown(res):
     L = [f"# ipctrace overhead benchmark ({run['kind']} run)", ""]
     L.append(f"- **Machine:** {m['cpus']} vCPU {m['virtualization']} VM, {m['cpu']}, "
              f"{m['mem_total_kib'] // 1024 // 1024} GiB, Debian {m['debian']}, kernel `{m['kernel']}`")
-    L.append(f"- **Load:** load average {' '.join(run['load_average_start'])} at the start, "
-             f"{' '.join(run['load_average_end'])} at the end"
-             + (" — other processes were running; timings are noisy" if float(run["load_average_start"][0]) > 0.5
-                or float(run["load_average_end"][0]) > 2.5 else ""))
+    ol = run.get("other_load")
+    if ol:
+        busy = {k: v["other_share"] for k, v in run.get("other_load_by_section", {}).items()}
+        L.append(f"- **Other processes:** used {ol['other_share'] * 100:.0f} % of the {m['cpus']} CPUs during the run "
+                 f"({ol['other_cpu_s']:.0f} CPU-s in {ol['wall_s']:.0f} s; by section: "
+                 + ", ".join(f"{k} {v * 100:.0f} %" for k, v in busy.items()) + ")"
+                 + (" — **the machine was shared: timings are noisy**" if ol["other_share"] > 0.05 else " — a quiet machine")
+                 + f"; load average {run['load_average_start'][0]} at the start, {run['load_average_end'][0]} at the end")
     L.append(f"- **Versions:** ipctrace {m['ipctrace']} (git {m['git']}); {m['strace']}; {m['perf']}; {m['bpftrace']}")
     L.append(f"- **Run:** `{run['command']}`, {run['started']}, {run['duration_s']:.0f} s")
     L.append("")
@@ -975,7 +1007,8 @@ def to_markdown(res):
               "ipctrace at every `bpf()` call: its times are longer by what the stops cost.", "",
               "| milestone (since exec) | observed: median (min–max) | under strace: median |", "|---|---|---|"]
         names = {"first_bpf": "first bpf() call", "vmlinux_btf_opened": "/sys/kernel/btf/vmlinux opened",
-                 "btf_loaded": "BTF loaded (last BPF_BTF_LOAD)", "maps_created": "maps created (last BPF_MAP_CREATE)",
+                 "btf_loaded": "BTF loaded (last BPF_BTF_LOAD)",
+                 "maps_created": "last BPF_MAP_CREATE (the maps, CO-RE relocation, then one libbpf probe map)",
                  "programs_loaded": "programs verified (last BPF_PROG_LOAD)", "attached": "**attached** (last BPF_LINK_CREATE)",
                  "workload_started": "roles released (first getppid)", "wall_ns": "whole run (wall)"}
         obs, st = s.get("milestones_ns", {}), s.get("phases_under_strace_ns", {})
@@ -1036,6 +1069,16 @@ def to_markdown(res):
                 d = rows["ipctrace"]["rtt_p50_ns"]["median"] - rows["untraced"]["rtt_p50_ns"]["median"]
                 return f"{fmt_ns(d) if d >= 0 else '−' + fmt_ns(-d)}"
             L.append("| measured: RTT p50 traced − untraced (worst case, pinned) | " + " | ".join(measured(l) for l in labels) + " |")
+
+            def measured_mean(label):
+                pinned = [c for c in ws if c.startswith(label.split()[0] + ",") and "pinned" in c]
+                rows = ws.get(pinned[0]) if "ping-pong" in label and pinned else None
+                if not rows or rows["ipctrace"]["mean_rtt_ns"] is None or rows["untraced"]["mean_rtt_ns"] is None:
+                    return "–"
+                d = rows["ipctrace"]["mean_rtt_ns"] - rows["untraced"]["mean_rtt_ns"]
+                return f"{fmt_ns(d) if d >= 0 else '−' + fmt_ns(-d)}"
+            L.append("| measured: elapsed per round trip traced − untraced (worst case, pinned) | "
+                     + " | ".join(measured_mean(l) for l in labels) + " |")
         L.append("")
 
     sc = res.get("scale")
@@ -1066,14 +1109,24 @@ def to_markdown(res):
 def main():
     ap = argparse.ArgumentParser(description="ipctrace overhead benchmark (see bench/README.md)")
     ap.add_argument("--smoke", action="store_true", help="a few seconds: every tool once, correctness only")
-    ap.add_argument("--ipctrace", required=True, help="the ipctrace binary")
-    ap.add_argument("--memcpy", required=True, help="the memcpy_bw binary")
+    ap.add_argument("--ipctrace", help="the ipctrace binary")
+    ap.add_argument("--memcpy", help="the memcpy_bw binary")
+    ap.add_argument("--render", metavar="JSON", help="only rewrite the Markdown of an earlier run's JSON (next to it)")
     ap.add_argument("--out", default=os.path.join(BENCH_DIR, "results"), help="where results go")
     ap.add_argument("--sections", default="worst,throughput,startup,selfcost,scale",
                     help="comma-separated subset of worst,throughput,startup,selfcost,scale")
     ap.add_argument("--rounds", type=int, help="interleaved rounds for worst and throughput")
     ap.add_argument("--count", type=int, help="round trips per worst-case run")
     args = ap.parse_args()
+    if args.render:
+        with open(args.render) as f:
+            md = to_markdown(json.load(f))
+        with open(os.path.splitext(args.render)[0] + ".md", "w") as f:
+            f.write(md)
+        print(md)
+        return 0
+    if not args.ipctrace or not args.memcpy:
+        ap.error("--ipctrace and --memcpy are required (bench/run.sh gives them)")
     if os.geteuid() != 0:
         print("bench: run as root (it loads BPF programs and runs strace, perf and bpftrace)", file=sys.stderr)
         return 2
