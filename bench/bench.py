@@ -3,11 +3,12 @@
 missing, builds ipctrace and bench/memcpy_bw, and gives this script a private mount namespace.
 
 Sections, each interleaved (A B C … A B C …) and summarised by medians and min–max:
-  worst       1-byte ping-pong over a pipe and a unix socket: untraced, ipctrace, strace,
-              perf trace, bpftrace; the workload's own elapsed time and RTT p50/p99
+  worst       1-byte ping-pong over a pipe and a unix socket, roles free and pinned to one
+              CPU: untraced, ipctrace, strace, perf trace, bpftrace; the workload's own
+              elapsed time and RTT p50/p99
   throughput  shm and unix at 64 KiB and 1 MiB, traced vs untraced; memcpy bandwidth
-  startup     launch → probes attached (strace timestamps of the bpf() calls), wall time,
-              peak RSS of ipctrace vs bpftrace
+  startup     launch → probes attached (the bpf() calls watched by bpftrace; strace names
+              the slow ones), wall time, peak RSS of ipctrace vs bpftrace
   selfcost    ns per probe run from `ipctrace run … --self-cost --json`
   scale       `ipctrace trace --all` over parallel workloads: rate, lost events, counts
 
@@ -493,9 +494,9 @@ class Bench:
         self.results["throughput"] = {"bytes_per_run": total, "rounds": rounds, "sizes": sizes, "summary": summary}
 
     def strace_startup(self):
-        """launch → attached from strace timestamps: execve of ipctrace, then its bpf() calls.
-        --seccomp-bpf stops only on the traced calls (about 70 bpf(), 30 openat), so strace
-        adds a few ms at most; the wall-clock section cross-checks."""
+        """The same start-up under strace: the names and durations (-T) of the bpf() calls, and
+        its own milestones for comparison. Each stop costs (a wake-up of strace on a 2-vCPU VM):
+        its timestamps run 10-15 ms late, which is why the milestones come from observe_startup."""
         out = self.out_file(f"startup-{time.monotonic_ns()}.strace")
         cmd = ["strace", "-f", "--seccomp-bpf", "-ttt", "-T", "-e", "trace=execve,openat,bpf,getppid", "-o", out,
                self.ipc, "run", "sem", "--count", "1"]
