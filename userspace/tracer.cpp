@@ -83,6 +83,9 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;
+    // The per-object table only serves trace's map: unused, it need not cost 16384
+    // preallocated per-CPU entries at load time.
+    if (!track_objects) bpf_map__set_max_entries(skel_->maps.objects, 1);
     skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
     if (int err = ipctrace_bpf__load(skel_.get()))
         throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));
