@@ -4,12 +4,14 @@
 #   sudo bench/run.sh --smoke    a few seconds: every tool once, correctness only, no timing judged
 # Further options go to bench/bench.py (--sections, --rounds, --count, --out; see --help).
 # IPCTRACE=/path/to/ipctrace uses that binary instead of building the tree into bench/.build.
+# BENCH_BUILD=DIR puts the bench's own builds (memcpy_bw, and ipctrace without IPCTRACE) in DIR
+# instead of bench/.build: CTest's bench_smoke keeps everything in its build directory.
 # Exit 0 when every tool ran and every ipctrace run verified; 1 otherwise; 2 on bad use.
 set -euo pipefail
 
 bench=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$bench")
-build="$bench/.build"
+build="${BENCH_BUILD:-$bench/.build}"
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "bench/run.sh: run as root (it loads BPF programs and runs strace, perf and bpftrace): sudo $0 $*" >&2
