@@ -197,21 +197,31 @@ private:
 
 // ---- the message loop ---------------------------------------------------------------
 
-// Runs step(m) for every message m and fills out.elapsed_ns and out.messages. In ping-pong
-// each of role 0's steps is one round trip, timed into out's RTT percentiles. The clock is
-// read through the vDSO: the loop adds no syscall of its own.
+// How far a role got, published as it goes so that the harness can report an interrupted
+// run: two relaxed stores into the role's own part of the shared control block, no syscall.
+// The harness reads them after the role is reaped (or killed).
+inline void publish_progress(RoleResult& out, uint64_t messages, uint64_t bytes) {
+    std::atomic_ref<uint64_t>(out.messages).store(messages, std::memory_order_relaxed);
+    std::atomic_ref<uint64_t>(out.bytes).store(bytes, std::memory_order_relaxed);
+}
+
+// Runs step(m) for every message m, publishing the progress after each (`bytes_per_message`
+// payload bytes per message), and fills out.elapsed_ns. In ping-pong each of role 0's steps
+// is one round trip, timed into out's RTT percentiles. The clock is read through the vDSO:
+// the loop adds no syscall of its own.
 template <class Step>
-void message_loop(const Params& p, int role, RoleResult& out, Step step) {
+void message_loop(const Params& p, int role, RoleResult& out, uint64_t bytes_per_message, Step step) {
     const bool round_trips = role == 0 && p.mode == Mode::PingPong;
     Latency rtt;
     const uint64_t t0 = now_ns();
+    std::atomic_ref<uint64_t>(out.start_ns).store(t0, std::memory_order_relaxed);
     for (uint64_t m = 0; m < p.count; ++m) {
         const uint64_t start = round_trips ? now_ns() : 0;
         step(m);
         if (round_trips) rtt.record(now_ns() - start);
+        publish_progress(out, m + 1, (m + 1) * bytes_per_message);
     }
     out.elapsed_ns = now_ns() - t0;
-    out.messages = p.count;
     if (round_trips) rtt.report(out);
 }
 
@@ -221,7 +231,7 @@ void message_loop(const Params& p, int role, RoleResult& out, Step step) {
 // answers every message with reply_id(m). Every received byte is verified.
 template <class Channel>
 void exchange_messages(const Params& p, int role, unsigned char* buf, Channel& ch, RoleResult& out) {
-    message_loop(p, role, out, [&](uint64_t m) {
+    message_loop(p, role, out, p.size, [&](uint64_t m) {
         if (p.mode == Mode::Stream) {
             if (role == 0) {
                 fill(buf, p.size, m);
@@ -242,7 +252,6 @@ void exchange_messages(const Params& p, int role, unsigned char* buf, Channel& c
             ch.send(buf, p.size, m);
         }
     });
-    out.bytes = p.count * p.size;
 }
 
 // ---- per-role scratch memory --------------------------------------------------------

@@ -68,7 +68,7 @@ void eventfd_role(Control& ctl, int role, RoleResult& out) {
         ctl.ready.store(1, std::memory_order_release);
     }
 
-    message_loop(p, role, out, [&](uint64_t m) {
+    message_loop(p, role, out, sizeof(uint64_t), [&](uint64_t m) {
         if (role == 0) {
             post(out, tx, request_value(m));
             take(out, rx, reply_id(m), m);
@@ -77,7 +77,6 @@ void eventfd_role(Control& ctl, int role, RoleResult& out) {
             post(out, tx, reply_id(m));
         }
     });
-    out.bytes = p.count * sizeof(uint64_t);
 }
 
 }  // namespace

@@ -24,9 +24,11 @@ void file_role(Control& ctl, int role, RoleResult& out) {
         const uint64_t t0 = now_ns();
         if (!concat(ctl.path, ctl.dir, kFileLeaf)) throw_error("file: path in %s too long", ctl.dir);
         Fd fd = open_counted(out, ctl.path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        std::atomic_ref<uint64_t>(out.start_ns).store(t0, std::memory_order_relaxed);
         for (uint64_t m = 0; m < p.count; ++m) {
             fill(buf, p.size, m);
             write_all(out, fd.get(), buf, p.size, m);  // short only when the disk is full or a signal hits
+            publish_progress(out, m + 1, (m + 1) * p.size);
         }
         fd.reset();  // the reader sees the data either way; closing first keeps the order plain
         out.elapsed_ns = now_ns() - t0;
@@ -34,15 +36,15 @@ void file_role(Control& ctl, int role, RoleResult& out) {
     } else {
         spin_until_at_least(ctl.published, 1);
         const uint64_t start = now_ns();  // not the time spent waiting for the writer
+        std::atomic_ref<uint64_t>(out.start_ns).store(start, std::memory_order_relaxed);
         Fd fd = open_counted(out, ctl.path, O_RDONLY, 0600);
         for (uint64_t m = 0; m < p.count; ++m) {
             read_exact(out, fd.get(), buf, p.size, m);
             verify(buf, p.size, m, out);
+            publish_progress(out, m + 1, (m + 1) * p.size);
         }
         out.elapsed_ns = now_ns() - start;
     }
-    out.messages = p.count;
-    out.bytes = p.count * p.size;
 }
 
 // The whole stream sits on disk at once: make sure it fits where the harness puts it.

@@ -275,18 +275,24 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
         sleep_ms(2);
     }
 
+    const uint64_t ended_ns = now_ns();  // every role is gone
+
     // Merge. The receiving role is role 1 by convention (stream consumer, ping-pong
-    // responder, which receives every request): its counts are what was delivered.
-    const RoleResult& rx = ctl_->roles[kMaxRoles - 1];
-    res.messages = rx.messages;
-    res.bytes = rx.bytes;
+    // responder, which receives every request): its counts are what was delivered. A role
+    // that did not finish (interrupted, killed) published how far it got as it went.
+    RoleResult& rx = ctl_->roles[kMaxRoles - 1];
+    res.messages = std::atomic_ref<uint64_t>(rx.messages).load(std::memory_order_relaxed);
+    res.bytes = std::atomic_ref<uint64_t>(rx.bytes).load(std::memory_order_relaxed);
     res.rtt_p50_ns = ctl_->roles[0].rtt_p50_ns;
     res.rtt_p99_ns = ctl_->roles[0].rtt_p99_ns;
     bool all_finished = true;
     res.verified = true;
     for (int i = 0; i < kMaxRoles; ++i) {
-        const RoleResult& rr = ctl_->roles[i];
-        res.elapsed_ns = std::max(res.elapsed_ns, rr.elapsed_ns);
+        RoleResult& rr = ctl_->roles[i];
+        // An unfinished role's elapsed time: from its first message until it was gone.
+        const uint64_t started = std::atomic_ref<uint64_t>(rr.start_ns).load(std::memory_order_relaxed);
+        const uint64_t elapsed = rr.elapsed_ns ? rr.elapsed_ns : started && ended_ns > started ? ended_ns - started : 0;
+        res.elapsed_ns = std::max(res.elapsed_ns, elapsed);
         res.lost += rr.lost;
         res.verified = res.verified && rr.verified == 1;
         all_finished = all_finished && rr.finished == 1;

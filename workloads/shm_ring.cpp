@@ -101,7 +101,7 @@ namespace {
 
 void stream(const Params& p, int role, unsigned char* slots, RingSync& sync, RoleResult& out) {
     const uint64_t n = ring_slots(p);
-    message_loop(p, role, out, [&](uint64_t m) {
+    message_loop(p, role, out, p.size, [&](uint64_t m) {
         unsigned char* slot = slots + (m % n) * p.size;
         if (role == 0) {
             sync.wait(0);
@@ -113,13 +113,12 @@ void stream(const Params& p, int role, unsigned char* slots, RingSync& sync, Rol
             sync.post(0);
         }
     });
-    out.bytes = p.count * p.size;
 }
 
 void pingpong(const Params& p, int role, unsigned char* slots, RingSync& sync, RoleResult& out) {
     unsigned char* request = slots;
     unsigned char* reply = slots + p.size;
-    message_loop(p, role, out, [&](uint64_t m) {
+    message_loop(p, role, out, p.size, [&](uint64_t m) {
         if (role == 0) {
             fill(request, p.size, m);
             sync.post(0);
@@ -132,7 +131,6 @@ void pingpong(const Params& p, int role, unsigned char* slots, RingSync& sync, R
             sync.post(1);
         }
     });
-    out.bytes = p.count * p.size;
 }
 
 }  // namespace

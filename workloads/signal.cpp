@@ -72,7 +72,7 @@ void signal_role(Control& ctl, int role, RoleResult& out) {
     }
 
     siginfo_t si{};
-    message_loop(p, role, out, [&](uint64_t m) {
+    message_loop(p, role, out, sizeof(int), [&](uint64_t m) {
         if (role == 0) {
             q.send(other, request, static_cast<int>(m));
             wait_for(out, waits, si);
@@ -83,7 +83,6 @@ void signal_role(Control& ctl, int role, RoleResult& out) {
             q.send(other, reply, static_cast<int>(m));
         }
     });
-    out.bytes = p.count * sizeof(int);
 }
 
 }  // namespace

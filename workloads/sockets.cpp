@@ -250,12 +250,11 @@ uint64_t seq_of(const unsigned char* buf) {
 void udp_send_stream(Control& ctl, const Fd& s, RoleResult& out) {
     const Params& p = ctl.params;
     unsigned char* buf = scratch_bytes();
-    message_loop(p, 0, out, [&](uint64_t m) {
+    message_loop(p, 0, out, p.size, [&](uint64_t m) {
         put_datagram(buf, p.size, m);
         const long w = counted_retry(out, SYS_sendto, s.get(), buf, p.size, 0, nullptr, 0);
         if (w < 0) throw_errno("send");
     });
-    out.bytes = p.count * p.size;
     ctl.published.store(2, std::memory_order_release);  // "all sent": the receiver may time out now
     // A marker may be refused (ECONNREFUSED) once the receiver has stopped: that is fine.
     for (int i = 0; i < kEndMarkers; ++i) counted(out, SYS_sendto, s.get(), &kEnd, kSeqBytes, 0, nullptr, 0);
@@ -267,6 +266,7 @@ void udp_receive_stream(Control& ctl, const Fd& s, RoleResult& out) {
     set_recv_timeout(out, s, kIdleMs);
     uint64_t received = 0;
     const uint64_t t0 = now_ns();
+    std::atomic_ref<uint64_t>(out.start_ns).store(t0, std::memory_order_relaxed);
     uint64_t t_last = t0;
     for (;;) {
         const long r = counted(out, SYS_recvfrom, s.get(), buf, p.size, MSG_TRUNC, nullptr, nullptr);
@@ -284,6 +284,7 @@ void udp_receive_stream(Control& ctl, const Fd& s, RoleResult& out) {
                         static_cast<unsigned long long>(received));
         verify(buf + kSeqBytes, p.size - kSeqBytes, seq_of(buf), out);
         ++received;
+        publish_progress(out, received, received * p.size);
         t_last = now_ns();
     }
     out.elapsed_ns = t_last - t0;
@@ -314,7 +315,7 @@ void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
         put_datagram(buf, p.size, seq);
         if (counted_retry(out, SYS_sendto, s.get(), buf, p.size, 0, nullptr, 0) < 0) throw_errno("send");
     };
-    message_loop(p, role, out, [&](uint64_t m) {
+    message_loop(p, role, out, p.size, [&](uint64_t m) {
         if (role == 0) {
             send(m);
             receive(reply_id(m), m);
@@ -323,7 +324,6 @@ void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
             send(reply_id(m));
         }
     });
-    out.bytes = p.count * p.size;
 }
 
 std::optional<std::string> udp_check(const Params& p) {

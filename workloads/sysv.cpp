@@ -98,7 +98,7 @@ void sem_role(Control& ctl, int role, RoleResult& out) {
         ctl.ids[kSemId] = semid;
         ctl.published.store(1, std::memory_order_release);
         spin_until_at_least(ctl.ready, 1);
-        message_loop(p, 0, out, [&](uint64_t) {
+        message_loop(p, 0, out, 0, [&](uint64_t) {
             if (semop1(out, semid, 0, +1) < 0) throw_errno("semop V");
             if (semop1(out, semid, 1, -1) < 0) throw_errno("semop P");
         });
@@ -108,7 +108,7 @@ void sem_role(Control& ctl, int role, RoleResult& out) {
         spin_until_at_least(ctl.published, 1);
         const long semid = ctl.ids[kSemId];
         ctl.ready.store(1, std::memory_order_release);
-        message_loop(p, 1, out, [&](uint64_t) {
+        message_loop(p, 1, out, 0, [&](uint64_t) {
             if (semop1(out, semid, 0, -1) < 0) throw_errno("semop P");
             if (semop1(out, semid, 1, +1) < 0) throw_errno("semop V");
         });

@@ -34,9 +34,12 @@ struct Params {
 // What one role (process) measured. Lives in the shared control block, so it is
 // written without syscalls and read by ipctrace after the role exits.
 struct RoleResult {
+    // messages and bytes are published as the role goes (relaxed atomic stores, see
+    // publish_progress in common.h), so an interrupted run still says how far it got.
     uint64_t messages = 0;        // messages this role sent or received
     uint64_t bytes = 0;           // payload bytes this role sent or received
     uint64_t elapsed_ns = 0;      // first to last message, CLOCK_MONOTONIC
+    uint64_t start_ns = 0;        // CLOCK_MONOTONIC when its first message began (0: not yet)
     uint64_t rtt_p50_ns = 0;      // ping-pong round trip, measured by the initiating role
     uint64_t rtt_p99_ns = 0;
     uint64_t lost = 0;            // datagrams sent but never received (udp)
