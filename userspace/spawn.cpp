@@ -72,6 +72,7 @@ SpawnedCommand::SpawnedCommand(const std::vector<std::string>& argv, const Trace
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
     if (pid_ == 0) child_main(gate_->ready, gate_->go, gate_->exec_errno, args.data(), parent, signals);
+    signals.command_started();  // a Ctrl-C that came while the probes loaded never reached it
 
     pidfd_.reset(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
     if (!pidfd_) {

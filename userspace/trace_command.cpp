@@ -1,15 +1,18 @@
 // `ipctrace trace`: the IPC of software ipctrace did not write — running processes (-p), a
 // command it runs (-- CMD), a cgroup, or the whole system — reported per mechanism and per
 // process. See docs/trace.md.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <optional>
 
 #include "command.h"
 #include "metrics_option.h"
 #include "output.h"
+#include "stop_signals.h"
 #include "system_checks.h"
 #include "trace_json.h"
 #include "trace_options.h"
@@ -19,6 +22,35 @@
 
 namespace ipctrace {
 namespace {
+
+// From the start of `trace` until the trace begins, SIGINT, SIGTERM and SIGHUP only set the
+// stop flag (those ipctrace was started ignoring stay ignored): a signal while the options are
+// checked or the -o file is created ends ipctrace with one line, and the file it created is
+// removed, instead of the default action leaving an empty file. restore() puts back the
+// dispositions ipctrace was started with before run_trace, which takes the signals over and
+// gives a command the original ones.
+class EarlyStopSignals {
+public:
+    EarlyStopSignals() {
+        for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], nullptr, &old_[i]);
+        install_stop_handlers();
+        for (size_t i = 0; i < kSignals.size(); ++i)
+            if (old_[i].sa_handler == SIG_IGN) sigaction(kSignals[i], &old_[i], nullptr);
+    }
+    ~EarlyStopSignals() { restore(); }
+    EarlyStopSignals(const EarlyStopSignals&) = delete;
+    EarlyStopSignals& operator=(const EarlyStopSignals&) = delete;
+    void restore() {
+        if (restored_) return;
+        for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+        restored_ = true;
+    }
+
+private:
+    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
+    std::array<struct sigaction, 3> old_{};
+    bool restored_ = false;
+};
 
 class TraceCommand : public Command {
 public:
@@ -57,6 +89,7 @@ public:
     }
 
     int execute(const GlobalOptions& global) override {
+        EarlyStopSignals early_stop;
         const auto& rest = cmd_->remaining();
         if (!text_.command.empty() && std::find(rest.begin(), rest.end(), "--") == rest.end())
             return report_error(2, "put the command to trace after '--': ipctrace trace [OPTIONS] -- " + text_.command[0] + " [ARGS...]");
@@ -102,6 +135,13 @@ public:
             t.duration_ns = end_ns - start_ns;
             print(t);
         };
+
+        // After restore() a signal takes its default action until run_trace handles it: a few
+        // instructions, with nothing loaded yet.
+        early_stop.restore();
+        if (stop_requested())
+            return report_error(128 + stop_signal(), command ? "interrupted before tracing began: the command was not started"
+                                                             : "interrupted before tracing began: nothing was traced");
 
         TraceOutcome outcome;
         try {

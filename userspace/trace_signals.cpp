@@ -73,6 +73,14 @@ std::vector<int> TraceSignals::take_signals_to_forward() {
     return out;
 }
 
+void TraceSignals::command_started() const {
+    if (mode_ != Mode::Forward) return;
+    sigset_t pending;
+    if (sigpending(&pending) != 0) return;
+    for (int sig : signals_)
+        if (sigismember(&pending, sig) == 1) g_to_forward[sig] = 1;
+}
+
 int TraceSignals::last_signal() const { return mode_ == Mode::Stop ? stop_signal() : g_last_signal; }
 
 void TraceSignals::restore_original() const noexcept {

@@ -34,6 +34,10 @@ public:
 
     // Forward mode: the signals to send to the command since the last call.
     std::vector<int> take_signals_to_forward();
+    // Forward mode, right after the command was forked: a signal still pending (blocked while
+    // the probes loaded) came before the command existed, so even a terminal's Ctrl-C did not
+    // reach it: forward it. (One that came after the fork may be sent twice: harmless.)
+    void command_started() const;
     // The last handled signal, 0 if none.
     int last_signal() const;
 
