@@ -947,7 +947,7 @@ TEST_F(TraceStopped, AtRandomMomentsKeepsItsContract) {
     RecordProperty("seed", std::to_string(seed));
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937 rng(seed);
-    for (int i = 0; i < 6 && !HasFatalFailure(); ++i) {
+    for (int i = 0; i < 4 && !HasFatalFailure(); ++i) {
         TraceStop c{};
         c.kind = static_cast<TraceKind>(rng() % 3);
         c.sig = rng() % 2 ? SIGINT : SIGTERM;
