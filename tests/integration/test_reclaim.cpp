@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "schema_check.h"
 #include "subprocess.h"
 #include "trace_background.h"
 
@@ -96,6 +97,8 @@ TEST(ForkStorm, EveryChildIsFollowedExactlyOrCountedAsNotFollowed) {
     EXPECT_EQ(doc["trace"]["max_procs"], kMaxProcs);
     EXPECT_EQ(doc["trace"]["kernel_maps"]["targets"]["max_entries"], kMaxProcs);
     EXPECT_EQ(doc["trace"]["kernel_maps"]["procs"]["max_entries"], kMaxProcs);
+    const SchemaVerdict v = validate_file(out.str());
+    EXPECT_TRUE(v.valid) << v.message;
 }
 
 TEST(ForkStorm, TheTextReportSaysHowManyWereNotFollowed) {
@@ -194,6 +197,8 @@ TEST(Reclaim, ExitedProcessesFreeTheirEntriesAndStillAddUp) {
     EXPECT_EQ(interval_writes, u(final, kWritesAt)) << "the intervals add up to the whole trace";
     EXPECT_LE(max_procs_entries, 40u);
     EXPECT_LT(max_procs_entries, processes / 2) << "exited processes left the procs map";
+    const SchemaVerdict v = validate_file(out.str(), /*ndjson=*/true);
+    EXPECT_TRUE(v.valid) << "folded rows and kernel_maps, line by line: " << v.message;
 }
 
 }  // namespace
