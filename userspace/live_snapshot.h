@@ -3,6 +3,7 @@
 // the exporter's threads; the mutex keeps the tracer alive for the length of one read.
 #pragma once
 
+#include <functional>
 #include <mutex>
 
 #include "snapshot.h"
@@ -22,6 +23,9 @@ public:
     class [[nodiscard]] Following {
     public:
         Following(LiveSnapshot& live, const Tracer& tracer);
+        // Reads through `read` instead (trace: the kernel's figures plus those of the processes
+        // whose entries were reclaimed); whatever `read` uses must outlive this.
+        Following(LiveSnapshot& live, std::function<Snapshot()> read);
         ~Following();
         Following(const Following&) = delete;
         Following& operator=(const Following&) = delete;
@@ -36,7 +40,7 @@ public:
 
 private:
     mutable std::mutex mutex_;
-    const Tracer* tracer_ = nullptr;
+    std::function<Snapshot()> read_;  // empty: serve final_
     Snapshot final_;
 };
 

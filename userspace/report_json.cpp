@@ -119,12 +119,16 @@ nlohmann::ordered_json report_to_json(const Report& report) {
     }
 
     json processes = json::array();
-    for (const auto& p : report.processes)
-        processes.push_back({{"pid", p.pid},
-                             {"ppid", p.info.ppid},
-                             {"comm", p.info.comm},
-                             {"exited", p.info.exited},
-                             {"mechanisms", mechanisms_to_json(p.mechanisms, report.include_file_io)}});
+    for (const auto& p : report.processes) {
+        // A folded row (trace --keep-exited) is many exited processes: no pid of its own.
+        json row = {{"pid", p.info.folded ? 0 : p.pid},
+                    {"ppid", p.info.ppid},
+                    {"comm", p.info.comm},
+                    {"exited", p.info.exited}};
+        if (p.info.folded) row["folded"] = p.info.folded;
+        row["mechanisms"] = mechanisms_to_json(p.mechanisms, report.include_file_io);
+        processes.push_back(std::move(row));
+    }
     doc["processes"] = processes;
 
     json drops = json::object();

@@ -36,6 +36,15 @@ struct ProcInfo {
     pid_t ppid = 0;
     bool exited = false;
     std::string comm;
+    // > 0: not one process but this many exited ones, folded into one row per command name
+    // once more exited processes were kept than the cap (trace's --keep-exited). Such a row
+    // has a negative key in the Snapshot's maps, never a real pid.
+    uint32_t folded = 0;
+};
+
+// How full one BPF map is: what `trace` reports so a long trace can be watched.
+struct MapOccupancy {
+    uint64_t entries = 0, max_entries = 0;
 };
 
 // What one BPF program of ipctrace cost, from the kernel's own accounting.
@@ -53,6 +62,8 @@ struct Snapshot {
     // (tgid, mechanism, object) -> use; filled only when the tracer tracks objects
     std::map<std::tuple<pid_t, Mechanism, uint64_t>, ObjectStats> objects;
     std::array<uint64_t, DROP_COUNT> drops{};
+    // Occupancy of the kernel's maps when this snapshot was read, by map name.
+    std::map<std::string, MapOccupancy> kernel_maps;
 };
 
 }  // namespace ipctrace

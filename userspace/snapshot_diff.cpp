@@ -60,6 +60,7 @@ Snapshot snapshot_diff(const Snapshot& later, const Snapshot& earlier) {
     for (const auto& entry : d.calls) keep_info(std::get<0>(entry.first));
     for (const auto& entry : d.proc_mech) keep_info(entry.first.first);
     for (size_t i = 0; i < d.drops.size(); ++i) d.drops[i] = minus(later.drops[i], earlier.drops[i]);
+    d.kernel_maps = later.kernel_maps;  // a level, not a count: the later reading's
     return d;
 }
 
@@ -77,6 +78,7 @@ Snapshot filter_by_comm(const Snapshot& snap, const std::string& comm) {
     for (const auto& [pid, info] : snap.procs)
         if (info.comm == want) out.procs.emplace(pid, info);
     out.drops = snap.drops;  // what was lost cannot be attributed to a process: keep it all
+    out.kernel_maps = snap.kernel_maps;
     return out;
 }
 

@@ -75,6 +75,14 @@ public:
             ->type_name("SEC");
         cmd_->add_option("--top", text_.top, "List only the N processes with the most IPC syscalls")->type_name("N");
         cmd_->add_option("--comm", text_.comm, "Report only the processes whose command name (comm) is NAME")->type_name("NAME");
+        cmd_->add_option("--max-procs", text_.max_procs,
+                         "Size the kernel's per-process tables for N processes (default: 8192 followed, 16384 recorded); "
+                         "processes past that are counted as lost, never silently")
+            ->type_name("N");
+        cmd_->add_option("--keep-exited", text_.keep_exited,
+                         "Keep a report row of its own for up to N exited processes (default 1024); older ones are "
+                         "folded into one row per command name")
+            ->type_name("N");
         cmd_->add_flag("--json", json_, "Print the report as JSON (docs/trace.md)");
         cmd_->add_option("-o,--output", output_, "Write the reports to FILE instead of stdout")->type_name("FILE");
         cmd_->add_flag("--include-file-io", include_file_io_, "Count regular-file reads and writes as IPC (off: reported apart)");
@@ -130,6 +138,7 @@ public:
         auto on_interval = [&](const Snapshot& delta, unsigned index, uint64_t start_ns, uint64_t end_ns) {
             TraceReport t = base(settings);
             t.report = build_trace_report(delta, options, t.processes_traced);
+            t.kernel_maps = delta.kernel_maps;
             t.report.mode = "interval";
             t.interval = IntervalBounds{index, start_ns, end_ns};
             t.duration_ns = end_ns - start_ns;
@@ -157,7 +166,8 @@ public:
         }
 
         TraceReport t = base(settings);
-        t.report = build_trace_report(outcome.final, options, t.processes_traced);
+        t.report = build_trace_report(outcome.final, options, t.processes_traced, &t.processes_folded);
+        t.kernel_maps = outcome.final.kernel_maps;
         t.duration_ns = outcome.duration_ns;
         t.reason = outcome.reason;
         t.signal = outcome.signal;
@@ -178,6 +188,7 @@ private:
         t.target = s.target;
         t.comm = s.comm;
         t.top = s.top;
+        t.max_procs = s.max_procs;
         return t;
     }
 

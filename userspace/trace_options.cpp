@@ -45,6 +45,17 @@ std::variant<size_t, std::string> parse_top(const std::string& text) {
     return n;
 }
 
+// A whole number in [low, high], or the error line naming `option` and what it takes.
+std::variant<uint64_t, std::string> parse_bounded(const std::string& text, const char* option, uint64_t low, uint64_t high,
+                                                  const char* what) {
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || n < low || n > high)
+        return std::string(option) + " takes " + what + " from " + std::to_string(low) + " to " + std::to_string(high) + ", not '" +
+               text + "'";
+    return n;
+}
+
 }  // namespace
 
 std::string_view target_key(TraceTarget::Kind kind) {
@@ -107,6 +118,16 @@ std::variant<TraceSettings, std::string> check_trace_options(const TraceOptionTe
         auto n = parse_top(text.top);
         if (auto* err = std::get_if<std::string>(&n)) return *err;
         s.top = std::get<size_t>(n);
+    }
+    if (!text.max_procs.empty()) {
+        auto n = parse_bounded(text.max_procs, "--max-procs", 1, kMaxProcsLimit, "a number of processes");
+        if (auto* err = std::get_if<std::string>(&n)) return *err;
+        s.max_procs = static_cast<uint32_t>(std::get<uint64_t>(n));
+    }
+    if (!text.keep_exited.empty()) {
+        auto n = parse_bounded(text.keep_exited, "--keep-exited", 0, kMaxProcsLimit, "a number of processes");
+        if (auto* err = std::get_if<std::string>(&n)) return *err;
+        s.keep_exited = static_cast<size_t>(std::get<uint64_t>(n));
     }
     s.comm = text.comm;
     if (s.comm.size() >= IPC_COMM_LEN) {

@@ -24,6 +24,9 @@ struct TraceReport {
     std::string comm;                // --comm filter, "" for none
     size_t top = 0;                  // --top, 0 for none
     size_t processes_traced = 0;     // every process seen (after --comm), before --top
+    uint64_t processes_folded = 0;   // of which exited ones folded into per-comm rows (--keep-exited)
+    std::map<std::string, MapOccupancy> kernel_maps;  // at the last reading
+    uint32_t max_procs = 0;          // --max-procs, 0: built-in sizes
     uint64_t duration_ns = 0;
     std::optional<StopReason> reason;  // unset for an interval
     int signal = 0;
@@ -45,6 +48,8 @@ uint64_t ipc_syscalls(const ProcessFigures& p, bool include_file_io);
 // From a snapshot (whole trace or one interval's diff): applies --comm, ranks processes by IPC
 // syscalls (most first, then by pid) and keeps --top of them. Only report.processes is cut:
 // the totals stay those of every process.
-Report build_trace_report(const Snapshot& snap, const TraceReportOptions& options, size_t& processes_traced);
+// processes_folded (if given) receives how many of them are in folded rows.
+Report build_trace_report(const Snapshot& snap, const TraceReportOptions& options, size_t& processes_traced,
+                          uint64_t* processes_folded = nullptr);
 
 }  // namespace ipctrace

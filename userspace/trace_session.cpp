@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 
+#include "harvest.h"
 #include "live_snapshot.h"
 #include "snapshot_diff.h"
 #include "stop_signals.h"
@@ -24,6 +25,11 @@ constexpr uint64_t kNever = std::numeric_limits<uint64_t>::max();
 // How often the traced children are looked at once every -p process has exited: they have
 // no pidfd of ours, only an `exited` flag in the procs map.
 constexpr uint64_t kRecheckNs = 100'000'000;
+// How often exited processes are moved out of the kernel's maps (with or without -i), and how
+// long after its exit was first seen a process's entries may go: its last thread is counted
+// once more (its final context switch) after the exit tracepoint.
+constexpr uint64_t kHarvestNs = 1'000'000'000;
+constexpr uint64_t kReclaimAgeNs = 1'000'000'000;
 
 uint64_t now_ns() {
     timespec ts{};
@@ -88,6 +94,10 @@ public:
           next_(period_ ? start + period_ : kNever) {}
 
     uint64_t next_deadline() const { return next_; }
+    // Processes folded since the previous report: rekey it the same way, so each is counted once.
+    void refold(const std::vector<Fold>& folds) {
+        if (period_ && !folds.empty()) apply_folds(prev_, folds);
+    }
     // At or past the deadline: report the interval and schedule the next (skipping missed ones).
     void tick(const Snapshot& snap, uint64_t t) {
         emit(snap, t);
@@ -127,9 +137,10 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
     const TraceTarget& target = settings.target;
     const bool command = target.kind == TraceTarget::Kind::Command;
     TraceSignals signals(command ? TraceSignals::Mode::Forward : TraceSignals::Mode::Stop);
-    Tracer tracer(scope_of(target.kind), verbose, target.cgroup_id, /*track_objects=*/true);
-    std::optional<LiveSnapshot::Following> following;  // after `tracer`: ends before it
-    if (live) following.emplace(*live, tracer);
+    Tracer tracer(scope_of(target.kind), verbose, target.cgroup_id, /*track_objects=*/true, settings.max_procs);
+    Harvester harvester(tracer, settings.keep_exited, kReclaimAgeNs);
+    std::optional<LiveSnapshot::Following> following;  // after `harvester`: ends before it
+    if (live) following.emplace(*live, [&harvester] { return harvester.peek(); });
 
     std::optional<SpawnedCommand> child;
     std::optional<TracedPids> pids;
@@ -160,10 +171,19 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
 
     TraceOutcome out;
     Intervals intervals(on_interval, settings.interval_s, start);
+    uint64_t next_harvest = start + kHarvestNs;
+    // Every reading goes through the harvester, so every snapshot is of the whole trace.
+    auto harvest = [&](uint64_t t) {
+        std::vector<Fold> folds;
+        Snapshot snap = harvester.harvest(t, &folds);
+        intervals.refold(folds);
+        next_harvest = t + kHarvestNs;
+        return snap;
+    };
     bool attached = true;
     auto stop_tracing = [&](uint64_t t) {
         tracer.detach();
-        out.final = tracer.snapshot();
+        out.final = harvest(t);
         if (live) live->finish(out.final);  // the very numbers of the report
         out.duration_ns = t - start;
         intervals.finish(out.final, t);
@@ -171,7 +191,7 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
     };
 
     while (true) {
-        uint64_t wake = attached ? std::min(deadline, intervals.next_deadline()) : kNever;
+        uint64_t wake = attached ? std::min({deadline, intervals.next_deadline(), next_harvest}) : kNever;
         if (pids) wake = std::min(wake, pids->next_check());
         const uint64_t before = now_ns();
         signals.wait(fds, wake == kNever ? std::nullopt : std::optional<long long>(wake > before ? wake - before : 0));
@@ -203,7 +223,8 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
             stop_tracing(now);  // the command runs on; its exit status is still ours to return
             continue;
         }
-        if (attached && now >= intervals.next_deadline()) intervals.tick(tracer.snapshot(), now);
+        if (attached && now >= intervals.next_deadline()) intervals.tick(harvest(now), now);
+        else if (attached && now >= next_harvest) harvest(now);
     }
     if (attached) stop_tracing(now_ns());
     return out;

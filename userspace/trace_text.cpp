@@ -49,8 +49,10 @@ std::string process_matrix(const TraceReport& t) {
             if (!counts(mech, r) || !active(m)) continue;
             any = true;
             const ProcMechStats& e = m.events;
-            out += fmt("%-8d %-16s %-7s %-12s %10" PRIu64 " %11s %11s %8" PRIu64 " %15s %13s\n", p.pid,
-                       p.info.comm.empty() ? "?" : p.info.comm.c_str(), p.info.exited ? "exited" : "running",
+            // A folded row: PID says how many exited processes it holds.
+            const std::string pid = p.info.folded ? fmt("(%u)", p.info.folded) : std::to_string(p.pid);
+            out += fmt("%-8s %-16s %-7s %-12s %10" PRIu64 " %11s %11s %8" PRIu64 " %15s %13s\n", pid.c_str(),
+                       p.info.comm.empty() ? "?" : p.info.comm.c_str(), p.info.folded ? "folded" : p.info.exited ? "exited" : "running",
                        std::string(mechanism_key(mech)).c_str(), m.calls.count,
                        format_bytes(static_cast<double>(m.calls.bytes_in)).c_str(),
                        format_bytes(static_cast<double>(m.calls.bytes_out)).c_str(), e.page_faults,
@@ -61,6 +63,10 @@ std::string process_matrix(const TraceReport& t) {
     }
     if (shown == 0) out += "(no process used an IPC mechanism)\n";
     if (quiet) out += fmt("%zu more process%s traced without IPC (only calls, faults and switches that are not IPC).\n", quiet, quiet == 1 ? "" : "es");
+    if (t.processes_folded)
+        out += fmt("%" PRIu64 " exited process%s folded into one row per command name (STATE folded, PID: how many); "
+                   "--keep-exited sets how many keep a row of their own.\n",
+                   t.processes_folded, t.processes_folded == 1 ? " is" : "es are");
     if (t.top && t.processes_traced > r.processes.size())
         out += fmt("Only the %zu processes with the most IPC syscalls are listed (--top); %zu were traced.\n", r.processes.size(),
                    t.processes_traced);
@@ -82,6 +88,14 @@ std::string trace_to_text(const TraceReport& t) {
         out += (end.empty() ? "" : "; " + end) + "\n";
     }
     out += report_to_text(t.report);
+    // The process tables overflowed: say which, and what to do about it.
+    const std::string sized = t.max_procs ? fmt(" (--max-procs %u)", t.max_procs) : "";
+    if (const uint64_t n = t.report.drops[DROP_TARGETS_FULL])
+        out += fmt("Not followed: %" PRIu64 " forked process%s, the table of traced processes was full%s: raise --max-procs.\n", n,
+                   n == 1 ? "" : "es", sized.c_str());
+    if (const uint64_t n = t.report.drops[DROP_PROC_FULL])
+        out += fmt("Not named: %" PRIu64 " process record%s could not be kept, the process table was full%s: raise --max-procs.\n", n,
+                   n == 1 ? "" : "s", sized.c_str());
     out += process_matrix(t);
     if (t.map) out += comm_map_text(*t.map, 20);
     if (!t.interval)  // said once, with the whole trace

@@ -75,7 +75,15 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
 void Tracer::SkeletonDeleter::operator()(ipctrace_bpf* skel) const { ipctrace_bpf__destroy(skel); }
 void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
 
-Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects) {
+MapSizes map_sizes(uint32_t max_procs) {
+    if (max_procs == 0) return {8192, 16384, 16384};  // the sizes in ipctrace.bpf.c
+    // A process has a few statistics entries (one per syscall and mechanism it used): the
+    // statistics tables keep their size unless more processes call for more room.
+    const uint32_t stats = max_procs > 8192 ? max_procs * 2 : 16384;
+    return {max_procs, max_procs, stats};
+}
+
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
     skel_.reset(ipctrace_bpf__open());
@@ -86,6 +94,14 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     // The per-object table only serves trace's map: unused, it need not cost 16384
     // preallocated per-CPU entries at load time.
     if (!track_objects) bpf_map__set_max_entries(skel_->maps.objects, 1);
+    if (max_procs) {
+        const MapSizes sizes = map_sizes(max_procs);
+        bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
+        bpf_map__set_max_entries(skel_->maps.procs, sizes.procs);
+        bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);
+        bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
+        if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);
+    }
     skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
     if (int err = ipctrace_bpf__load(skel_.get()))
         throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));
@@ -179,7 +195,47 @@ Snapshot Tracer::snapshot() const {
         if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.drops), &reason, per_cpu.data()) == 0)
             for (uint64_t n : per_cpu) snap.drops[reason] += n;
     }
+    uint64_t targets = 0;
+    {
+        uint32_t key = 0, next = 0;
+        const uint32_t* prev = nullptr;
+        while (bpf_map_get_next_key(bpf_map__fd(skel_->maps.targets), prev, &next) == 0) {
+            ++targets;
+            key = next;
+            prev = &key;
+        }
+    }
+    auto occupancy = [](const bpf_map* map, uint64_t entries) { return MapOccupancy{entries, bpf_map__max_entries(map)}; };
+    snap.kernel_maps = {{"targets", occupancy(skel_->maps.targets, targets)},
+                        {"procs", occupancy(skel_->maps.procs, snap.procs.size())},
+                        {"syscall_stats", occupancy(skel_->maps.syscall_stats, snap.calls.size())},
+                        {"proc_mech_stats", occupancy(skel_->maps.proc_mech_stats, snap.proc_mech.size())},
+                        {"objects", occupancy(skel_->maps.objects, snap.objects.size())}};
     return snap;
+}
+
+void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
+    // ENOENT is fine: the key was never there (a process that made no call of some kind).
+    for (pid_t pid : tgids) {
+        const auto tgid = static_cast<uint32_t>(pid);
+        for (auto it = snap.calls.lower_bound({pid, Mechanism{}, 0}); it != snap.calls.end() && std::get<0>(it->first) == pid; ++it) {
+            syscall_key key{};
+            key.tgid = tgid;
+            key.nr = static_cast<unsigned short>(std::get<2>(it->first));
+            key.mechanism = static_cast<unsigned char>(std::get<1>(it->first));
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_stats), &key);
+        }
+        for (auto it = snap.proc_mech.lower_bound({pid, Mechanism{}}); it != snap.proc_mech.end() && it->first.first == pid; ++it) {
+            proc_mech_key key{tgid, static_cast<unsigned>(it->first.second)};
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_mech_stats), &key);
+        }
+        for (auto it = snap.objects.lower_bound({pid, Mechanism{}, 0}); it != snap.objects.end() && std::get<0>(it->first) == pid; ++it) {
+            object_key key{tgid, static_cast<unsigned>(std::get<1>(it->first)), std::get<2>(it->first)};
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.objects), &key);
+        }
+        bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &tgid);
+        bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &tgid);
+    }
 }
 
 }  // namespace ipctrace

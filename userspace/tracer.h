@@ -28,8 +28,10 @@ public:
 
     // Opens and loads the programs; throws TraceError with context ("load: …").
     // track_objects: also count per IPC object, for the communication map (one more map
-    // update per call).
-    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false);
+    // update per call). max_procs (0: the built-in sizes): how many processes the
+    // per-process tables hold (`targets`, `procs`), set before load; the statistics tables
+    // grow with it (see map_sizes()).
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
@@ -41,6 +43,9 @@ public:
     // Detaches every program (the maps stay readable).
     void detach();
     Snapshot snapshot() const;
+    // Deletes every kernel entry of these processes (they exited: their figures were read into
+    // `snap`, whose keys say which entries exist): statistics, objects, procs and targets.
+    void forget(const std::vector<pid_t>& tgids, const Snapshot& snap);
 
     // Turns on the kernel's run-time accounting of BPF programs (what kernel.bpf_stats_enabled
     // does) while this tracer lives, so self_cost() can say what each probe cost.
@@ -58,5 +63,11 @@ private:
     std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
     int stats_fd_ = -1;
 };
+
+// max_entries of the pid-keyed maps for a --max-procs value (0: the built-in sizes).
+struct MapSizes {
+    uint32_t targets, procs, stats;  // stats: syscall_stats, proc_mech_stats, objects
+};
+MapSizes map_sizes(uint32_t max_procs);
 
 }  // namespace ipctrace

@@ -138,6 +138,15 @@ TEST(TraceOptions, ExactlyOneTarget) {
     EXPECT_EQ(s.top, 3u);
     EXPECT_EQ(s.comm, "a-very-long-com");  // the kernel's 15 characters
     EXPECT_EQ(s.notes.size(), 1u);
+    EXPECT_EQ(s.max_procs, 0u) << "the built-in table sizes";
+    EXPECT_EQ(s.keep_exited, kDefaultKeepExited);
+
+    all.max_procs = "64";
+    all.keep_exited = "0";
+    auto sized = check_trace_options(all, getpid());
+    ASSERT_TRUE(std::holds_alternative<TraceSettings>(sized)) << std::get<std::string>(sized);
+    EXPECT_EQ(std::get<TraceSettings>(sized).max_procs, 64u);
+    EXPECT_EQ(std::get<TraceSettings>(sized).keep_exited, 0u);
 }
 
 TEST(TraceOptions, DescribesTheTarget) {
@@ -182,6 +191,11 @@ TEST(TraceCli, BadInputGetsOneLineAndExitCode2) {
     expect_trace_usage_error({"--all", "-i", "soon"}, "--interval takes a number of seconds");
     expect_trace_usage_error({"--all", "-i", "0.001"}, "--interval must be at least 0.01 seconds");
     expect_trace_usage_error({"--all", "--top", "0"}, "--top takes a number of processes");
+    expect_trace_usage_error({"--all", "--max-procs", "0"}, "--max-procs takes a number of processes from 1 to 4194304, not '0'");
+    expect_trace_usage_error({"--all", "--max-procs", "4194305"}, "--max-procs takes a number of processes from 1 to 4194304");
+    expect_trace_usage_error({"--all", "--max-procs", "-5"}, "--max-procs takes a number of processes");
+    expect_trace_usage_error({"--all", "--max-procs", "lots"}, "--max-procs takes a number of processes");
+    expect_trace_usage_error({"--all", "--keep-exited", "x"}, "--keep-exited takes a number of processes from 0 to 4194304, not 'x'");
     expect_trace_usage_error({"true"}, "put the command to trace after '--'");
     expect_trace_usage_error({"--all", "-o", "/nonexistent-dir/t.txt"}, "cannot write /nonexistent-dir/t.txt");
     if (const auto kthread = some_kernel_thread())
@@ -194,7 +208,7 @@ TEST(TraceCli, HelpNamesEveryOption) {
     const testing::CommandResult h = testing::run({testing::ipctrace_bin(), "trace", "--help"});
     EXPECT_EQ(h.exit_code, 0);
     for (const char* opt : {"--pid", "--all", "--cgroup", "--duration", "--interval", "--top", "--comm", "--json", "--output",
-                            "--include-file-io", "CMD [ARGS...]"})
+                            "--include-file-io", "--max-procs", "--keep-exited", "CMD [ARGS...]"})
         EXPECT_NE(h.out.find(opt), std::string::npos) << opt;
 }
 
