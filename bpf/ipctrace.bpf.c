@@ -686,7 +686,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	info = bpf_map_lookup_elem(&procs, &tgid);
 	if (info) {
 		info->exited = 1;
-		BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
+		/* the process's name, not the last thread's (redis's last is "bio_close_file") */
+		BPF_CORE_READ_STR_INTO(&info->comm, p, group_leader, comm);
 	}
 	if (filter_mode == FILTER_TARGETS)
 		bpf_map_delete_elem(&targets, &tgid);
