@@ -31,8 +31,14 @@ std::string object_label(Mechanism m, uint64_t object) {
             return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
         case MECH_SIGNAL:
             return fmt("signal:to pid %llu", static_cast<unsigned long long>(object));
+        case MECH_UNIX_STREAM:
+        case MECH_UNIX_DGRAM:
+            // The socket inodes `ss -x` and /proc/PID/fd show: the pair, or a lone socket.
+            if (object >> 32) return fmt("%s:[%llu<->%llu]", key.c_str(), static_cast<unsigned long long>(object >> 32),
+                                         static_cast<unsigned long long>(object & 0xffffffff));
+            return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
         default:
-            // unix pairs and eventfds are kernel objects without a number of their own
+            // an eventfd is a kernel object without a number of its own
             return fmt("%s:#%04llx", key.c_str(), static_cast<unsigned long long>((object >> 6) & 0xffff));
     }
 }
@@ -42,12 +48,43 @@ std::string comm_of(const Snapshot& snap, pid_t pid) {
     return it != snap.procs.end() ? it->second.comm : "?";
 }
 
+// A call on a unix socket whose peer had closed is counted under that socket's inode alone
+// (the kernel cannot name the pair any more): give it to the one pair holding that inode.
+std::map<std::pair<Mechanism, uint64_t>, uint64_t> unix_orphans(const Snapshot& snap) {
+    std::map<std::pair<Mechanism, uint64_t>, std::set<uint64_t>> pairs_of;  // (mechanism, inode) -> pairs
+    for (const auto& [key, use] : snap.objects) {
+        const auto& [pid, mech, object] = key;
+        if ((mech == MECH_UNIX_STREAM || mech == MECH_UNIX_DGRAM) && object >> 32) {
+            pairs_of[{mech, object >> 32}].insert(object);
+            pairs_of[{mech, object & 0xffffffff}].insert(object);
+        }
+    }
+    std::map<std::pair<Mechanism, uint64_t>, uint64_t> out;
+    for (const auto& [ino, pairs] : pairs_of)
+        if (pairs.size() == 1) out[ino] = *pairs.begin();
+    return out;
+}
+
+// Merges `use` into `into` (the same process on the same object under two numbers).
+void add_use(ObjectStats& into, const ObjectStats& use) {
+    into.calls += use.calls;
+    into.bytes_in += use.bytes_in;
+    into.bytes_out += use.bytes_out;
+}
+
 }  // namespace
 
 CommMap build_comm_map(const Snapshot& snap) {
-    std::map<std::pair<Mechanism, uint64_t>, SharedObject> by_object;
+    const auto orphans = unix_orphans(snap);
+    std::map<std::tuple<Mechanism, uint64_t, pid_t>, ObjectStats> uses;
     for (const auto& [key, use] : snap.objects) {
         const auto& [pid, mech, object] = key;
+        const auto pair = orphans.find({mech, object});
+        add_use(uses[{mech, pair != orphans.end() ? pair->second : object, pid}], use);
+    }
+    std::map<std::pair<Mechanism, uint64_t>, SharedObject> by_object;
+    for (const auto& [key, use] : uses) {
+        const auto& [mech, object, pid] = key;
         SharedObject& o = by_object[{mech, object}];
         o.mechanism = mech;
         o.object = object;
