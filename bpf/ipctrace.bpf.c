@@ -289,9 +289,12 @@ static __always_inline u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
 static __always_inline u64 max_u64(u64 a, u64 b) { return a < b ? b : a; }
 
 /* The IPC object behind a file, the same number for every process that shares it: the
- * inode of a pipe, FIFO or mqueue; the lower of the two socks of a connected unix pair
- * (socks outlive the files of a closed peer, inode numbers do not); the port pair and
- * addresses of an inet connection; the open file itself for an eventfd. */
+ * inode of a pipe, FIFO or mqueue; the inode numbers of both sockets of a connected unix
+ * pair, lower one in the high half (sockfs numbers them with 32-bit get_next_ino(); the
+ * addresses of socks are reused as soon as a connection is freed, which merged unrelated
+ * short connections); only its own socket's once the peer has closed (user space finds the
+ * pair holding it); the port pair and addresses of an inet connection; the open file
+ * itself for an eventfd. */
 static __always_inline u64 object_of_file(struct file *file, u8 mechanism)
 {
 	u64 ino = BPF_CORE_READ(file, f_inode, i_ino);
@@ -300,10 +303,13 @@ static __always_inline u64 object_of_file(struct file *file, u8 mechanism)
 	case MECH_UNIX_STREAM:
 	case MECH_UNIX_DGRAM: {
 		struct socket *sock = BPF_CORE_READ(file, private_data);
-		struct sock *sk = BPF_CORE_READ(sock, sk);
-		struct sock *peer = BPF_CORE_READ((struct unix_sock *)sk, peer);
+		struct unix_sock *sk = (struct unix_sock *)BPF_CORE_READ(sock, sk);
+		struct sock *peer = BPF_CORE_READ(sk, peer);
+		/* 0 when there is no peer or it was closed (its sk_socket is cleared then) */
+		u64 peer_ino = peer ? BPF_CORE_READ(peer, sk_socket, file, f_inode, i_ino) & 0xffffffff : 0;
 
-		return peer ? min_u64((u64)sk, (u64)peer) : (u64)sk;
+		ino &= 0xffffffff;
+		return peer_ino ? min_u64(ino, peer_ino) << 32 | max_u64(ino, peer_ino) : ino;
 	}
 	case MECH_TCP:
 	case MECH_UDP: {
@@ -686,7 +692,8 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	info = bpf_map_lookup_elem(&procs, &tgid);
 	if (info) {
 		info->exited = 1;
-		BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
+		/* the process's name, not the last thread's (redis's last is "bio_close_file") */
+		BPF_CORE_READ_STR_INTO(&info->comm, p, group_leader, comm);
 	}
 	if (filter_mode == FILTER_TARGETS)
 		bpf_map_delete_elem(&targets, &tgid);

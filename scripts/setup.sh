@@ -20,10 +20,14 @@ fi
 # libFuzzer target (tests/fuzz); util-linux's setpriv and unshare drop privileges and hide BTF
 # in the reliability tests; strace and procps are test oracles,
 # python3-jsonschema validates the JSON against docs/schema, prometheus scrapes --metrics;
-# linux-perf, bpftrace and time are the bench's (the bench_smoke test runs bench/run.sh --smoke).
+# linux-perf, bpftrace and time are the bench's (the bench_smoke test runs bench/run.sh --smoke);
+# redis-server and redis-tools (redis-benchmark, redis-cli) are the real server `trace -p` is
+# checked against (the test starts its own on a private unix socket; a system redis on port
+# 6379, if the package started one, is never touched).
 packages=(g++ cmake make pkg-config clang libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
           libcli11-dev nlohmann-json3-dev libgtest-dev strace procps util-linux libxml2-utils
-          prometheus-cpp-dev python3 python3-jsonschema prometheus linux-perf bpftrace time)
+          prometheus-cpp-dev python3 python3-jsonschema prometheus linux-perf bpftrace time
+          redis-server redis-tools)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

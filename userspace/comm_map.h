@@ -42,9 +42,28 @@ struct CommMap {
     std::vector<Edge> edges;
 };
 
-CommMap build_comm_map(const Snapshot& snap);
+// What the text and DOT maps print: every edge of one mechanism between two processes folded
+// into one link (21 unix_stream connections between a benchmark and a server are one line),
+// and, when `fold_processes`, the links of several processes of one name with the same peer
+// folded into one too (10 redis-cli processes, each with its connection to redis-server).
+struct Link {
+    std::vector<pid_t> left;  // one process, or several with the same name
+    std::string left_comm;
+    pid_t right = 0;
+    std::string right_comm;
+    Mechanism mechanism = MECH_NONE;
+    std::vector<std::string> objects;  // the labels of the objects folded, distinct
+    uint64_t bytes_right = 0, bytes_left = 0;  // payload left -> right, right -> left
+    uint64_t calls = 0;                        // calls on these objects by the processes of the link
+    bool to_right = false, to_left = false;    // a directed edge went that way
+    bool shared = false;                       // an undirected edge (no data through calls)
+};
 
-std::string comm_map_text(const CommMap& map, size_t max_edges);
+CommMap build_comm_map(const Snapshot& snap);
+// Busiest first: by bytes both ways, then calls.
+std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes);
+
+std::string comm_map_text(const CommMap& map, size_t max_lines);
 nlohmann::ordered_json comm_map_json(const CommMap& map);
 std::string comm_map_dot(const CommMap& map);
 

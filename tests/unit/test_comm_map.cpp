@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "comm_map.h"
+#include "format.h"
 
 namespace ipctrace {
 namespace {
@@ -59,7 +60,7 @@ TEST(CommMap, TextJsonAndDot) {
     const CommMap map = build_comm_map(pipeline());
     const std::string text = comm_map_text(map, 2);
     EXPECT_NE(text.find("ps[10] -> grep[11] via pipe:[5001], 11.7 KiB"), std::string::npos) << text;
-    EXPECT_NE(text.find("2 more edges"), std::string::npos);
+    EXPECT_NE(text.find("2 more links"), std::string::npos) << text;
     const auto doc = comm_map_json(map);
     EXPECT_EQ(doc["edges"].size(), 4u);
     EXPECT_EQ(doc["nodes"].size(), 3u);
@@ -76,6 +77,101 @@ TEST(CommMap, InetObjectsShowTheirPorts) {
     s.objects[{1, MECH_TCP, conn}] = {10, 100, 0};
     s.objects[{2, MECH_TCP, conn}] = {10, 0, 100};
     EXPECT_EQ(build_comm_map(s).edges.at(0).via, "tcp:port 41000<->5000");
+}
+
+// A connected unix pair is named by both socket inodes (as `ss -x` shows them); a call made
+// after the peer closed carries only its own socket's inode and joins the pair.
+uint64_t unix_pair(uint64_t a, uint64_t b) { return a << 32 | b; }
+
+// A server (pid 10) and ten client processes (21..30), one connection each; the server's
+// last read on each (the EOF, after the client closed) is counted under its own inode.
+Snapshot ten_clients() {
+    Snapshot s;
+    s.procs[10] = {1, false, "redis-server"};
+    for (pid_t c = 21; c <= 30; ++c) {
+        s.procs[c] = {1, true, "redis-cli"};
+        const uint64_t server_ino = 1000 + 2 * static_cast<uint64_t>(c), client_ino = server_ino + 1;
+        const uint64_t conn = unix_pair(server_ino, client_ino);
+        s.objects[{c, MECH_UNIX_STREAM, conn}] = {2, 40, 5};    // the request out, the reply in
+        s.objects[{10, MECH_UNIX_STREAM, conn}] = {2, 5, 40};   // the server reads it and replies
+        s.objects[{10, MECH_UNIX_STREAM, server_ino}] = {1, 0, 0};  // EOF, the client gone
+    }
+    return s;
+}
+
+TEST(CommMap, UnixPairsByInodeAndCallsAfterThePeerClosedJoinTheirPair) {
+    const CommMap map = build_comm_map(ten_clients());
+    EXPECT_EQ(map.objects.size(), 10u);  // no object of its own for an EOF read
+    EXPECT_EQ(map.edges.size(), 20u);    // JSON keeps every edge: each client to and from the server
+    for (const auto& o : map.objects) {
+        ASSERT_EQ(o.users.size(), 2u);
+        EXPECT_EQ(o.users[0].pid, 10);
+        EXPECT_EQ(o.users[0].use.calls, 3u);
+    }
+    EXPECT_EQ(map.objects.front().label.rfind("unix_stream:[10", 0), 0u) << map.objects.front().label;
+    EXPECT_NE(map.objects.front().label.find("<->10"), std::string::npos) << map.objects.front().label;
+    Snapshot lone;
+    lone.objects[{1, MECH_UNIX_DGRAM, 4242}] = {1, 10, 0};
+    lone.objects[{2, MECH_UNIX_DGRAM, 4243}] = {1, 0, 10};
+    const CommMap unconnected = build_comm_map(lone);
+    EXPECT_TRUE(unconnected.edges.empty());  // two sockets, no pair: nothing links them
+    EXPECT_EQ(unconnected.objects.at(0).label, "unix_dgram:[4242]");
+}
+
+TEST(CommMap, ClientsOfOneNameFoldIntoOneLineWithTheirTotals) {
+    const CommMap map = build_comm_map(ten_clients());
+    const auto links = fold_comm_map(map, true);
+    ASSERT_EQ(links.size(), 1u);
+    const Link& l = links[0];
+    EXPECT_EQ(l.left.size(), 10u);
+    EXPECT_EQ(l.left_comm, "redis-cli");
+    EXPECT_EQ(l.right, 10);
+    EXPECT_EQ(l.objects.size(), 10u);
+    EXPECT_EQ(l.bytes_right, 400u);  // the clients' requests
+    EXPECT_EQ(l.bytes_left, 50u);    // the replies
+    EXPECT_EQ(l.calls, 10u * 5);     // each connection: 2 client calls, 3 server calls
+    const std::string text = comm_map_text(map, 20);
+    EXPECT_NE(text.find("  redis-cli[21,22,23,… 10 processes] <-> redis-server[10] via 10 unix_stream connections, 400 B -> / 50 B <-\n"),
+              std::string::npos)
+        << text;
+    // DOT folds per pair only: every client stays a node with its one arrow (both ways).
+    EXPECT_EQ(fold_comm_map(map, false).size(), 10u);
+    const std::string dot = comm_map_dot(map);
+    EXPECT_NE(dot.find("p10 -> p21 [label=\""), std::string::npos) << dot;
+    EXPECT_NE(dot.find("dir=both"), std::string::npos) << dot;
+}
+
+TEST(CommMap, ManyConnectionsBetweenTwoProcessesAreOneLine) {
+    Snapshot s;
+    s.procs[10] = {1, false, "redis-server"};
+    s.procs[20] = {1, true, "redis-benchmark"};
+    for (uint64_t i = 0; i < 21; ++i) {
+        const uint64_t conn = unix_pair(500 + 2 * i, 501 + 2 * i);
+        s.objects[{20, MECH_UNIX_STREAM, conn}] = {100, 7000, 4000};
+        s.objects[{10, MECH_UNIX_STREAM, conn}] = {101, 4000, 7000};
+    }
+    const CommMap map = build_comm_map(s);
+    EXPECT_EQ(map.edges.size(), 42u);
+    const auto links = fold_comm_map(map, true);
+    ASSERT_EQ(links.size(), 1u);
+    const std::string text = comm_map_text(map, 20);
+    const std::string line = "via 21 unix_stream connections, " + format_bytes(4000.0 * 21) + " -> / " + format_bytes(7000.0 * 21) + " <-";
+    EXPECT_NE(text.find("  redis-server[10] <-> redis-benchmark[20] " + line), std::string::npos) << text;
+    const std::string dot = comm_map_dot(map);
+    EXPECT_NE(dot.find("p10 -> p20 [label=\"21 unix_stream connections\\n"), std::string::npos) << dot;
+    EXPECT_EQ(dot.find("p20 -> p10"), std::string::npos) << dot;  // one arrow, both ways
+}
+
+TEST(CommMap, OneWriterManyReadersPointsAtTheReaders) {
+    Snapshot s;
+    s.procs[5] = {1, true, "producer"};
+    for (pid_t c = 6; c <= 8; ++c) {
+        s.procs[c] = {1, true, "cat"};
+        s.objects[{5, MECH_PIPE, 900u + static_cast<uint64_t>(c)}] = {1, 1000, 0};
+        s.objects[{c, MECH_PIPE, 900u + static_cast<uint64_t>(c)}] = {2, 0, 1000};
+    }
+    const std::string text = comm_map_text(build_comm_map(s), 20);
+    EXPECT_NE(text.find("  cat[6,7,8] <- producer[5] via 3 pipes, 2.9 KiB\n"), std::string::npos) << text;
 }
 
 }  // namespace
