@@ -170,15 +170,16 @@ static __always_inline u32 log2_slot(u64 v)
 	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
 }
 
+/* regs is the tracepoint's typed argument: plain loads, no helper call. */
 static __always_inline unsigned long syscall_arg(struct pt_regs *regs, u32 i)
 {
 	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	case 3: return BPF_CORE_READ(regs, r10);
-	case 4: return BPF_CORE_READ(regs, r8);
-	default: return BPF_CORE_READ(regs, r9);
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
 	}
 }
 
@@ -252,16 +253,26 @@ static __always_inline u8 classify_socket(u16 family, u16 type)
 	return MECH_NONE;
 }
 
+/* Typed view of a kernel pointer that BTF cannot follow (an array element, a void *):
+ * the verifier turns the call into a register move, and loads through it are plain loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KERNEL_CAST(type, ptr) ((type *)bpf_rdonly_cast((void *)(ptr), bpf_core_type_id_kernel(type)))
+
+/* The file behind fd. The task pointer is typed (bpf_get_current_task_btf), so the walk to
+ * the fd table is plain loads; only the table slot needs a read (BTF does not type it). */
 static __always_inline struct file *file_of_fd(struct task_struct *task, unsigned long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
 	struct file *file = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!files)
 		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
+	fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	return file ? KERNEL_CAST(struct file, file) : NULL;
 }
 
 /* What kind of IPC a file is: pipe or FIFO, which socket, eventfd, POSIX shm, a regular file. */
@@ -273,18 +284,19 @@ static __always_inline u8 classify_file(struct file *file)
 
 	if (!file)
 		return MECH_NONE;
-	inode = BPF_CORE_READ(file, f_inode);
-	magic = BPF_CORE_READ(inode, i_sb, s_magic);
-	mode = BPF_CORE_READ(inode, i_mode);
+	/* file comes from file_of_fd: typed, so these are plain loads. */
+	inode = file->f_inode;
+	magic = inode->i_sb->s_magic;
+	mode = inode->i_mode;
 
 	switch (mode & S_IFMT) {
 	case S_IFIFO:
 		return magic == PIPEFS_MAGIC ? MECH_PIPE : MECH_FIFO;
 	case S_IFSOCK: {
-		struct socket *sock = BPF_CORE_READ(file, private_data);
-		struct sock *sk = BPF_CORE_READ(sock, sk);
+		struct socket *sock = KERNEL_CAST(struct socket, file->private_data);
+		struct sock *sk = sock->sk;
 
-		return classify_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type));
+		return sk ? classify_socket(sk->__sk_common.skc_family, sk->sk_type) : MECH_NONE;
 	}
 	case S_IFREG: {
 		const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
