@@ -62,6 +62,7 @@ struct inflight {
 	unsigned short nr;
 	unsigned char mechanism;
 	unsigned char active;      /* 0 between calls */
+	unsigned char traced;      /* FILTER_TARGETS: the thread's process is in `targets` */
 	/* The mapping the thread last faulted in, so the next faults in it need no
 	 * bpf_find_vma (7.5 µs and an IRQ-work IPI each). Valid while the address space
 	 * and its mmap-lock sequence are those seen at the lookup: any change to the
@@ -143,6 +144,30 @@ static __always_inline bool is_target(u32 tgid)
 	if (filter_mode == FILTER_CGROUP)
 		return tgid != self_tgid && bpf_get_current_cgroup_id() == target_cgroup;
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+/* is_target for a thread, through the flag in its storage: in FILTER_TARGETS the hash is
+ * looked up once per thread instead of on every call and switch. Sets *storage to the
+ * thread's storage (created for a target when create is set), or NULL. A target leaves
+ * `targets` only when its last thread exits, so a set flag never goes stale. */
+static __always_inline bool is_target_task(struct task_struct *task, u32 tgid, struct inflight **storage,
+					   bool create)
+{
+	struct inflight *c = bpf_task_storage_get(&inflight, task, 0, 0);
+
+	*storage = c;
+	if (filter_mode != FILTER_TARGETS)
+		return is_target(tgid);
+	if (c && c->traced)
+		return true;
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return false;
+	if (!c && create)
+		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c)
+		c->traced = 1;
+	*storage = c;
+	return true;
 }
 
 static __always_inline void remember_proc(u32 tgid, struct task_struct *task)
@@ -485,6 +510,7 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	const struct syscall_rule *rule;
 	struct inflight *call;
 	u64 object = 0;
@@ -495,13 +521,14 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	rule = &rules[nr];
 	if (rule->classify == CLS_NONE)
 		return 0; /* not a traced syscall: the common case, decided first */
-	if (!is_target(bpf_get_current_pid_tgid() >> 32))
+	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
 
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
 		return 0;
-	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call)
+		call = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call) {
 		count_drop(DROP_INFLIGHT_FULL);
 		return 0;
@@ -668,10 +695,11 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 {
 	u32 tgid = prev->tgid;
 	struct proc_mech_stats *s;
+	struct inflight *call;
 
-	if (!is_target(tgid))
+	if (!is_target_task(prev, tgid, &call, false))
 		return 0;
-	s = proc_mech_for(tgid, call_mechanism_of(prev));
+	s = proc_mech_for(tgid, call && call->active ? call->mechanism : MECH_NONE);
 	if (!s)
 		return 0;
 	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
