@@ -72,6 +72,15 @@ struct inflight {
 	unsigned long long vma_mm;
 	unsigned int vma_seq;
 	unsigned char vma_mechanism;
+	/* User faults whose lookup failed because the CPU's deferred mmap unlock was busy
+	 * (another BPF program's bpf_find_vma): counted as other and fault_unresolved at once,
+	 * then moved to their mapping's mechanism at the thread's next syscall, where
+	 * interrupts are on and the lookup needs no deferral, if the mappings have not changed
+	 * since and [pend_lo, pend_hi] lies in one mapping. */
+	unsigned long long pend_lo;
+	unsigned long long pend_hi;
+	unsigned int pend_n;
+	unsigned int pend_seq;
 };
 
 struct {
@@ -426,10 +435,9 @@ static __always_inline bool mm_seq(struct mm_struct *mm, u32 *seq)
 
 /* mechanism_at for the faulting thread, through its one-mapping cache. A first pass over a
  * shared ring faults thousands of times in one mapping: one bpf_find_vma instead of each. */
-static __always_inline bool fault_mechanism_at(u64 addr, u8 *mechanism)
+static __always_inline bool fault_mechanism_at(struct task_struct *task, struct inflight *c, u64 addr,
+						u8 *mechanism)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct inflight *c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	struct mm_struct *mm = task->mm;
 	struct vma_lookup out = {0, 0, MECH_NONE};
 	u32 before = 0, after = 0;
@@ -507,6 +515,8 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 	return MECH_NONE;
 }
 
+static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c);
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
@@ -523,6 +533,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		return 0; /* not a traced syscall: the common case, decided first */
 	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
+	if (call && call->pend_n) /* before this call can change the mappings */
+		resolve_pending_faults(task, call);
 
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
@@ -588,17 +600,20 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct inflight *call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
 	struct syscall_key key = {};
 	struct syscall_stats *s;
 	const struct syscall_rule *rule;
 	u64 duration;
 
+	if (call && call->pend_n)
+		resolve_pending_faults(task, call);
 	if (!call || !call->active)
 		return 0; /* not traced, or entered before tracing started */
 	call->active = 0;
 	duration = bpf_ktime_get_ns() - call->start_ns;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.tgid = task->tgid;
 	key.nr = call->nr;
 	key.mechanism = call->mechanism;
 	if (key.nr >= IPC_MAX_SYSCALL_NR)
@@ -642,37 +657,72 @@ static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechan
 	return s;
 }
 
-/* The mechanism of the call a thread is inside, or MECH_NONE. */
-static __always_inline u8 call_mechanism_of(struct task_struct *task)
-{
-	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
-
-	return call && call->active ? call->mechanism : MECH_NONE;
-}
-
 /* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
  * a private user buffer inside an IPC call is that call's copy touching a fresh page. */
 static __always_inline void on_fault(u64 address, bool kernel_mode)
 {
-	u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	u32 tgid = task->tgid;
 	struct proc_mech_stats *s;
+	struct inflight *c;
 	u8 mechanism;
 
-	if (!is_target(id >> 32) || address >= USER_ADDR_LIMIT)
+	if (address >= USER_ADDR_LIMIT || !is_target_task(task, tgid, &c, true))
 		return;
-	if (!fault_mechanism_at(address, &mechanism)) {
+	if (!c) /* the storage holds the thread's mapping cache */
+		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fault_mechanism_at(task, c, address, &mechanism)) {
+		u32 seq;
+
 		count_drop(DROP_FAULT_UNRESOLVED);
+		if (c && !kernel_mode && task->mm && mm_seq(task->mm, &seq) && !(seq & 1)) {
+			if (!c->pend_n || c->pend_seq != seq) {
+				c->pend_lo = c->pend_hi = address;
+				c->pend_n = 0; /* older ones stay unresolved */
+				c->pend_seq = seq;
+			}
+			c->pend_lo = min_u64(c->pend_lo, address);
+			c->pend_hi = max_u64(c->pend_hi, address);
+			c->pend_n++;
+		}
 		kernel_mode = false; /* unknown mapping: "other", never a copy fault */
 	}
 	if (mechanism != MECH_NONE || !kernel_mode) {
-		s = proc_mech_for(id >> 32, mechanism);
+		s = proc_mech_for(tgid, mechanism);
 		if (s)
 			s->page_faults++;
 		return;
 	}
-	s = proc_mech_for(id >> 32, call_mechanism_of(bpf_get_current_task_btf()));
+	s = proc_mech_for(tgid, c && c->active ? c->mechanism : MECH_NONE);
 	if (s)
 		s->copy_faults++;
+}
+
+static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c)
+{
+	struct vma_lookup out = {0, 0, MECH_NONE};
+	struct mm_struct *mm = task->mm;
+	struct proc_mech_stats *from, *to;
+	u32 n = c->pend_n, seq, reason = DROP_FAULT_UNRESOLVED;
+	u64 *unresolved;
+
+	c->pend_n = 0;
+	if (!mm || !mm_seq(mm, &seq) || seq != c->pend_seq)
+		return; /* the mappings changed since: the faults stay unresolved */
+	if (bpf_find_vma(task, c->pend_lo, classify_vma, &out, 0) || c->pend_hi >= out.end)
+		return;
+	if (out.mechanism != MECH_NONE) {
+		from = proc_mech_for(task->tgid, MECH_NONE);
+		to = proc_mech_for(task->tgid, out.mechanism);
+		if (!from || !to)
+			return;
+		/* Per-CPU counters: this CPU's may wrap, the sum over CPUs is right. */
+		from->page_faults -= n;
+		to->page_faults += n;
+	}
+	unresolved = bpf_map_lookup_elem(&drops, &reason);
+	if (unresolved)
+		*unresolved -= n;
 }
 
 SEC("tp_btf/page_fault_user")
