@@ -62,6 +62,25 @@ struct inflight {
 	unsigned short nr;
 	unsigned char mechanism;
 	unsigned char active;      /* 0 between calls */
+	unsigned char traced;      /* FILTER_TARGETS: the thread's process is in `targets` */
+	/* The mapping the thread last faulted in, so the next faults in it need no
+	 * bpf_find_vma (7.5 µs and an IRQ-work IPI each). Valid while the address space
+	 * and its mmap-lock sequence are those seen at the lookup: any change to the
+	 * mappings takes the mmap write lock, which moves the sequence. */
+	unsigned long long vma_start;
+	unsigned long long vma_end; /* 0: nothing cached */
+	unsigned long long vma_mm;
+	unsigned int vma_seq;
+	unsigned char vma_mechanism;
+	/* User faults whose lookup failed because the CPU's deferred mmap unlock was busy
+	 * (another BPF program's bpf_find_vma): counted as other and fault_unresolved at once,
+	 * then moved to their mapping's mechanism at the thread's next syscall, where
+	 * interrupts are on and the lookup needs no deferral, if the mappings have not changed
+	 * since and [pend_lo, pend_hi] lies in one mapping. */
+	unsigned long long pend_lo;
+	unsigned long long pend_hi;
+	unsigned int pend_n;
+	unsigned int pend_seq;
 };
 
 struct {
@@ -78,9 +97,13 @@ struct {
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
+/* The per-CPU hashes are not preallocated: preallocating 16384 entries × CPUs × up to 368
+ * bytes took ~20 ms of start-up, while a run fills a few dozen keys. An element is allocated
+ * (from the BPF memory allocator, safe in tracing programs) once per key, on its first event. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct syscall_key);
 	__type(value, struct syscall_stats);
 } syscall_stats SEC(".maps");
@@ -88,6 +111,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct proc_mech_key);
 	__type(value, struct proc_mech_stats);
 } proc_mech_stats SEC(".maps");
@@ -102,6 +126,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct object_key);
 	__type(value, struct object_stats);
 } objects SEC(".maps");
@@ -130,6 +155,30 @@ static __always_inline bool is_target(u32 tgid)
 	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
 }
 
+/* is_target for a thread, through the flag in its storage: in FILTER_TARGETS the hash is
+ * looked up once per thread instead of on every call and switch. Sets *storage to the
+ * thread's storage (created for a target when create is set), or NULL. A target leaves
+ * `targets` only when its last thread exits, so a set flag never goes stale. */
+static __always_inline bool is_target_task(struct task_struct *task, u32 tgid, struct inflight **storage,
+					   bool create)
+{
+	struct inflight *c = bpf_task_storage_get(&inflight, task, 0, 0);
+
+	*storage = c;
+	if (filter_mode != FILTER_TARGETS)
+		return is_target(tgid);
+	if (c && c->traced)
+		return true;
+	if (!bpf_map_lookup_elem(&targets, &tgid))
+		return false;
+	if (!c && create)
+		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c)
+		c->traced = 1;
+	*storage = c;
+	return true;
+}
+
 static __always_inline void remember_proc(u32 tgid, struct task_struct *task)
 {
 	struct proc_info info = {};
@@ -155,15 +204,16 @@ static __always_inline u32 log2_slot(u64 v)
 	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
 }
 
+/* regs is the tracepoint's typed argument: plain loads, no helper call. */
 static __always_inline unsigned long syscall_arg(struct pt_regs *regs, u32 i)
 {
 	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	case 3: return BPF_CORE_READ(regs, r10);
-	case 4: return BPF_CORE_READ(regs, r8);
-	default: return BPF_CORE_READ(regs, r9);
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
 	}
 }
 
@@ -237,16 +287,26 @@ static __always_inline u8 classify_socket(u16 family, u16 type)
 	return MECH_NONE;
 }
 
+/* Typed view of a kernel pointer that BTF cannot follow (an array element, a void *):
+ * the verifier turns the call into a register move, and loads through it are plain loads. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define KERNEL_CAST(type, ptr) ((type *)bpf_rdonly_cast((void *)(ptr), bpf_core_type_id_kernel(type)))
+
+/* The file behind fd. The task pointer is typed (bpf_get_current_task_btf), so the walk to
+ * the fd table is plain loads; only the table slot needs a read (BTF does not type it). */
 static __always_inline struct file *file_of_fd(struct task_struct *task, unsigned long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
 	struct file *file = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!files)
 		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
+	fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
+	return file ? KERNEL_CAST(struct file, file) : NULL;
 }
 
 /* What kind of IPC a file is: pipe or FIFO, which socket, eventfd, POSIX shm, a regular file. */
@@ -258,18 +318,19 @@ static __always_inline u8 classify_file(struct file *file)
 
 	if (!file)
 		return MECH_NONE;
-	inode = BPF_CORE_READ(file, f_inode);
-	magic = BPF_CORE_READ(inode, i_sb, s_magic);
-	mode = BPF_CORE_READ(inode, i_mode);
+	/* file comes from file_of_fd: typed, so these are plain loads. */
+	inode = file->f_inode;
+	magic = inode->i_sb->s_magic;
+	mode = inode->i_mode;
 
 	switch (mode & S_IFMT) {
 	case S_IFIFO:
 		return magic == PIPEFS_MAGIC ? MECH_PIPE : MECH_FIFO;
 	case S_IFSOCK: {
-		struct socket *sock = BPF_CORE_READ(file, private_data);
-		struct sock *sk = BPF_CORE_READ(sock, sk);
+		struct socket *sock = KERNEL_CAST(struct socket, file->private_data);
+		struct sock *sk = sock->sk;
 
-		return classify_socket(BPF_CORE_READ(sk, __sk_common.skc_family), BPF_CORE_READ(sk, sk_type));
+		return sk ? classify_socket(sk->__sk_common.skc_family, sk->sk_type) : MECH_NONE;
 	}
 	case S_IFREG: {
 		const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
@@ -341,6 +402,7 @@ static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd
 }
 
 struct vma_lookup {
+	u64 start, end; /* stay 0 when no mapping contains the address */
 	u8 mechanism;
 };
 
@@ -349,6 +411,8 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	struct vma_lookup *out = data;
 	struct file *file;
 
+	out->start = BPF_CORE_READ(vma, vm_start);
+	out->end = BPF_CORE_READ(vma, vm_end);
 	if (!(BPF_CORE_READ(vma, vm_flags) & VM_SHARED))
 		return 0; /* private mapping: not IPC */
 	file = BPF_CORE_READ(vma, vm_file);
@@ -359,11 +423,52 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 /* The mechanism of the mapping containing addr, or MECH_NONE; false if it could not be looked up. */
 static __always_inline bool mechanism_at(struct task_struct *task, u64 addr, u8 *mechanism)
 {
-	struct vma_lookup out = {MECH_NONE};
+	struct vma_lookup out = {0, 0, MECH_NONE};
 	long err = bpf_find_vma(task, addr, classify_vma, &out, 0);
 
 	*mechanism = out.mechanism;
 	return err != -EBUSY;
+}
+
+/* The mm's mmap-lock sequence (6.4+): odd while a writer holds the lock (6.13+), moved by every
+ * write unlock. False on kernels without it: there the fault cache stays off. */
+static __always_inline bool mm_seq(struct mm_struct *mm, u32 *seq)
+{
+	if (!bpf_core_field_exists(mm->mm_lock_seq) || bpf_core_field_size(mm->mm_lock_seq) != 4)
+		return false;
+	return bpf_probe_read_kernel(seq, sizeof(*seq), (void *)mm + bpf_core_field_offset(mm->mm_lock_seq)) == 0;
+}
+
+/* mechanism_at for the faulting thread, through its one-mapping cache. A first pass over a
+ * shared ring faults thousands of times in one mapping: one bpf_find_vma instead of each. */
+static __always_inline bool fault_mechanism_at(struct task_struct *task, struct inflight *c, u64 addr,
+						u8 *mechanism)
+{
+	struct mm_struct *mm = task->mm;
+	struct vma_lookup out = {0, 0, MECH_NONE};
+	u32 before = 0, after = 0;
+	bool cacheable;
+	long err;
+
+	cacheable = c && mm && mm_seq(mm, &before) && !(before & 1);
+	if (cacheable && c->vma_end && c->vma_mm == (u64)mm && c->vma_seq == before && addr >= c->vma_start &&
+	    addr < c->vma_end) {
+		*mechanism = c->vma_mechanism;
+		return true;
+	}
+	err = bpf_find_vma(task, addr, classify_vma, &out, 0);
+	*mechanism = out.mechanism;
+	if (err == -EBUSY)
+		return false;
+	/* Cache only a lookup that no writer overlapped: the same even sequence before and after. */
+	if (cacheable && out.end && mm_seq(mm, &after) && after == before) {
+		c->vma_start = out.start;
+		c->vma_end = out.end;
+		c->vma_mm = (u64)mm;
+		c->vma_seq = before;
+		c->vma_mechanism = out.mechanism;
+	}
+	return true;
 }
 
 /* The mechanism of a call; with track_objects, its object too (OBJ_FD and OBJ_ARG0). */
@@ -416,9 +521,12 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 	return MECH_NONE;
 }
 
+static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c);
+
 SEC("tp_btf/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	const struct syscall_rule *rule;
 	struct inflight *call;
 	u64 object = 0;
@@ -429,13 +537,16 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	rule = &rules[nr];
 	if (rule->classify == CLS_NONE)
 		return 0; /* not a traced syscall: the common case, decided first */
-	if (!is_target(bpf_get_current_pid_tgid() >> 32))
+	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
+	if (call && call->pend_n) /* before this call can change the mappings */
+		resolve_pending_faults(task, call);
 
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
 		return 0;
-	call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!call)
+		call = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!call) {
 		count_drop(DROP_INFLIGHT_FULL);
 		return 0;
@@ -495,17 +606,20 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 SEC("tp_btf/sys_exit")
 int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 {
-	struct inflight *call = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
 	struct syscall_key key = {};
 	struct syscall_stats *s;
 	const struct syscall_rule *rule;
 	u64 duration;
 
+	if (call && call->pend_n)
+		resolve_pending_faults(task, call);
 	if (!call || !call->active)
 		return 0; /* not traced, or entered before tracing started */
 	call->active = 0;
 	duration = bpf_ktime_get_ns() - call->start_ns;
-	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.tgid = task->tgid;
 	key.nr = call->nr;
 	key.mechanism = call->mechanism;
 	if (key.nr >= IPC_MAX_SYSCALL_NR)
@@ -549,37 +663,72 @@ static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechan
 	return s;
 }
 
-/* The mechanism of the call a thread is inside, or MECH_NONE. */
-static __always_inline u8 call_mechanism_of(struct task_struct *task)
-{
-	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
-
-	return call && call->active ? call->mechanism : MECH_NONE;
-}
-
 /* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
  * a private user buffer inside an IPC call is that call's copy touching a fresh page. */
 static __always_inline void on_fault(u64 address, bool kernel_mode)
 {
-	u64 id = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	u32 tgid = task->tgid;
 	struct proc_mech_stats *s;
+	struct inflight *c;
 	u8 mechanism;
 
-	if (!is_target(id >> 32) || address >= USER_ADDR_LIMIT)
+	if (address >= USER_ADDR_LIMIT || !is_target_task(task, tgid, &c, true))
 		return;
-	if (!mechanism_at(bpf_get_current_task_btf(), address, &mechanism)) {
+	if (!c) /* the storage holds the thread's mapping cache */
+		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fault_mechanism_at(task, c, address, &mechanism)) {
+		u32 seq;
+
 		count_drop(DROP_FAULT_UNRESOLVED);
+		if (c && !kernel_mode && task->mm && mm_seq(task->mm, &seq) && !(seq & 1)) {
+			if (!c->pend_n || c->pend_seq != seq) {
+				c->pend_lo = c->pend_hi = address;
+				c->pend_n = 0; /* older ones stay unresolved */
+				c->pend_seq = seq;
+			}
+			c->pend_lo = min_u64(c->pend_lo, address);
+			c->pend_hi = max_u64(c->pend_hi, address);
+			c->pend_n++;
+		}
 		kernel_mode = false; /* unknown mapping: "other", never a copy fault */
 	}
 	if (mechanism != MECH_NONE || !kernel_mode) {
-		s = proc_mech_for(id >> 32, mechanism);
+		s = proc_mech_for(tgid, mechanism);
 		if (s)
 			s->page_faults++;
 		return;
 	}
-	s = proc_mech_for(id >> 32, call_mechanism_of(bpf_get_current_task_btf()));
+	s = proc_mech_for(tgid, c && c->active ? c->mechanism : MECH_NONE);
 	if (s)
 		s->copy_faults++;
+}
+
+static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c)
+{
+	struct vma_lookup out = {0, 0, MECH_NONE};
+	struct mm_struct *mm = task->mm;
+	struct proc_mech_stats *from, *to;
+	u32 n = c->pend_n, seq, reason = DROP_FAULT_UNRESOLVED;
+	u64 *unresolved;
+
+	c->pend_n = 0;
+	if (!mm || !mm_seq(mm, &seq) || seq != c->pend_seq)
+		return; /* the mappings changed since: the faults stay unresolved */
+	if (bpf_find_vma(task, c->pend_lo, classify_vma, &out, 0) || c->pend_hi >= out.end)
+		return;
+	if (out.mechanism != MECH_NONE) {
+		from = proc_mech_for(task->tgid, MECH_NONE);
+		to = proc_mech_for(task->tgid, out.mechanism);
+		if (!from || !to)
+			return;
+		/* Per-CPU counters: this CPU's may wrap, the sum over CPUs is right. */
+		from->page_faults -= n;
+		to->page_faults += n;
+	}
+	unresolved = bpf_map_lookup_elem(&drops, &reason);
+	if (unresolved)
+		*unresolved -= n;
 }
 
 SEC("tp_btf/page_fault_user")
@@ -602,10 +751,11 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 {
 	u32 tgid = prev->tgid;
 	struct proc_mech_stats *s;
+	struct inflight *call;
 
-	if (!is_target(tgid))
+	if (!is_target_task(prev, tgid, &call, false))
 		return 0;
-	s = proc_mech_for(tgid, call_mechanism_of(prev));
+	s = proc_mech_for(tgid, call && call->active ? call->mechanism : MECH_NONE);
 	if (!s)
 		return 0;
 	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */

@@ -156,5 +156,30 @@ TEST(DirectProbes, PrivateMappingsAreNotIpcSharedOnesAre) {
     EXPECT_EQ(r.mechanisms.at(MECH_MMAP_ANON).events.page_faults, 3u);  // one per page touched
 }
 
+// The fault probe remembers the last mapping a thread faulted in. A mapping replaced at the
+// same address (private -> shared -> private) must be classified afresh every time.
+TEST(DirectProbes, AMappingReplacedAtTheSameAddressIsClassifiedAfresh) {
+    IPCTRACE_REQUIRE_ROOT();
+    constexpr size_t kPage = 4096, kPages = 4;
+    const Report r = trace_child([] {
+        auto* priv = static_cast<char*>(mmap(nullptr, kPages * kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+        if (priv == MAP_FAILED) return false;
+        priv[0] = 1;  // caches a private mapping over the whole range
+        auto* shared = static_cast<char*>(mmap(priv, kPages * kPage, PROT_READ | PROT_WRITE,
+                                               MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+        if (shared != priv) return false;
+        for (size_t i = 0; i < kPages; ++i) shared[i * kPage] = 1;
+        auto* again = static_cast<char*>(mmap(priv, kPages * kPage, PROT_READ | PROT_WRITE,
+                                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+        if (again != priv) return false;
+        for (size_t i = 0; i < 2; ++i) again[i * kPage] = 1;
+        return munmap(again, kPages * kPage) == 0;
+    });
+    ASSERT_TRUE(r.mechanisms.count(MECH_MMAP_ANON));
+    EXPECT_EQ(r.mechanisms.at(MECH_MMAP_ANON).events.page_faults, kPages);  // the shared pages, each once
+    ASSERT_TRUE(r.mechanisms.count(MECH_NONE));
+    EXPECT_GE(r.mechanisms.at(MECH_NONE).events.page_faults, 3u);  // the private pages
+}
+
 }  // namespace
 }  // namespace ipctrace::testing
