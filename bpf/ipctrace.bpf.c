@@ -74,9 +74,10 @@ struct inflight {
 	unsigned char vma_mechanism;
 	/* User faults whose lookup failed because the CPU's deferred mmap unlock was busy
 	 * (another BPF program's bpf_find_vma): counted as other and fault_unresolved at once,
-	 * then moved to their mapping's mechanism at the thread's next syscall, where
+	 * then moved to their mapping's mechanism at the thread's next sys_exit, where
 	 * interrupts are on and the lookup needs no deferral, if the mappings have not changed
-	 * since and [pend_lo, pend_hi] lies in one mapping. */
+	 * since and [pend_lo, pend_hi] lies in one mapping. Not at sys_enter too: that made the
+	 * verifier walk sys_enter's classification twice (9700 insns instead of 3800). */
 	unsigned long long pend_lo;
 	unsigned long long pend_hi;
 	unsigned int pend_n;
@@ -539,8 +540,6 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		return 0; /* not a traced syscall: the common case, decided first */
 	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
-	if (call && call->pend_n) /* before this call can change the mappings */
-		resolve_pending_faults(task, call);
 
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
