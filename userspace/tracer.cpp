@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "heap_prefault.h"
 #include "ipctrace.skel.h"
 
 namespace ipctrace {
@@ -86,13 +87,13 @@ MapSizes map_sizes(uint32_t max_procs) {
 Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
+    const HeapPrefault heap_for_load(HeapPrefault::for_kernel_btf());
     skel_.reset(ipctrace_bpf__open());
     if (!skel_) throw TraceError("open BPF object: " + error_text(errno));
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;
-    // The per-object table only serves trace's map: unused, it need not cost 16384
-    // preallocated per-CPU entries at load time.
+    // The per-object table only serves trace's map: unused, one entry is enough.
     if (!track_objects) bpf_map__set_max_entries(skel_->maps.objects, 1);
     if (max_procs) {
         const MapSizes sizes = map_sizes(max_procs);
