@@ -132,6 +132,15 @@ struct {
 	__type(value, struct object_stats);
 } objects SEC(".maps");
 
+/* (mechanism, object) -> name, for the objects that have one (FIFO, POSIX shm and mq). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct object_key);
+	__type(value, struct object_name);
+} object_names SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, DROP_COUNT);
@@ -574,9 +583,83 @@ static __always_inline struct syscall_stats *syscall_stats_for(struct syscall_ke
 	return s;
 }
 
+/* A scratch name: struct object_name is too large for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct object_name);
+} name_scratch SEC(".maps");
+
+/* The state of a path walk, one name per bpf_loop step. */
+struct name_walk {
+	struct dentry *d;
+	struct mount *mnt;
+	struct object_name *n;
+	u32 depth;
+};
+
+/* One step up from w->d: across a mount to where it is mounted, or to the parent with the
+ * name recorded. Returns 1 (stop) at the root of the mount tree or when the names are full.
+ * A bpf_loop callback is verified once, where an unrolled walk multiplied sys_exit's states. */
+static long name_walk_step(u32 index, void *ctx)
+{
+	struct name_walk *w = ctx;
+	/* Locals, not w->…, inside BPF_CORE_READ: struct name_walk is not the kernel's. */
+	struct dentry *d = w->d;
+	struct mount *mnt = w->mnt;
+	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	u32 depth = w->depth;
+
+	if (d == parent || d == BPF_CORE_READ(mnt, mnt.mnt_root)) {
+		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+		if (up == mnt)
+			return 1; /* the root of the mount tree */
+		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
+		w->mnt = up;
+		return 0;
+	}
+	if (depth >= IPC_NAME_PARTS) {
+		w->n->truncated = 1;
+		return 1;
+	}
+	bpf_probe_read_kernel_str(w->n->part[depth], IPC_NAME_PART_LEN, BPF_CORE_READ(d, d_name.name));
+	w->depth = depth + 1;
+	w->d = parent;
+	return 0;
+}
+
+/* Records the path of the file behind fd arg0 as the name of `key`'s object, once: called
+ * when a process first uses a FIFO, POSIX shm or mq object, so at most once per process and
+ * object. The path is walked up d_parent and across mounts (struct mount's mountpoint), as
+ * d_path does, at most IPC_NAME_PARTS names; a file unlinked since keeps its last name. */
+static __always_inline void name_object(const struct object_key *key, struct pt_regs *regs)
+{
+	struct file *file = file_of_fd(bpf_get_current_task_btf(), syscall_arg(regs, 0));
+	struct vfsmount *vfs = BPF_CORE_READ(file, f_path.mnt);
+	struct object_key name_key = {.mechanism = key->mechanism, .object = key->object};
+	struct name_walk w = {};
+	u32 zero = 0;
+
+	if (!file || BPF_CORE_READ(file, f_inode, i_ino) != key->object ||
+	    bpf_map_lookup_elem(&object_names, &name_key))
+		return; /* the fd changed under us, or the object is named already */
+	w.n = bpf_map_lookup_elem(&name_scratch, &zero);
+	if (!w.n)
+		return;
+	w.n->truncated = 0;
+	w.d = BPF_CORE_READ(file, f_path.dentry);
+	w.mnt = (void *)vfs - bpf_core_field_offset(struct mount, mnt);
+	/* Each name takes one step, each mount crossed one more. */
+	bpf_loop(2 * IPC_NAME_PARTS, name_walk_step, &w, 0);
+	w.n->depth = w.depth;
+	bpf_map_update_elem(&object_names, &name_key, w.n, BPF_NOEXIST);
+}
+
 /* One successful call on an IPC object: who used which object, and how many bytes moved. */
 static __always_inline void count_object(const struct syscall_key *call_key, const struct syscall_rule *rule,
-					 const struct inflight *call, long ret)
+					 const struct inflight *call, long ret, struct pt_regs *regs)
 {
 	struct object_key key = {.tgid = call_key->tgid, .mechanism = call_key->mechanism, .object = call->object};
 	static const struct object_stats zero;
@@ -592,6 +675,9 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 			count_drop(DROP_OBJECTS_FULL);
 			return;
 		}
+		if (rule->object == OBJ_FD && (key.mechanism == MECH_FIFO || key.mechanism == MECH_POSIX_SHM ||
+					       key.mechanism == MECH_POSIX_MQ))
+			name_object(&key, regs);
 	}
 	s->calls++;
 	if (rule->bytes == BYTES_RET_IN)
@@ -642,7 +728,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
-		count_object(&key, rule, call, ret);
+		count_object(&key, rule, call, ret, regs);
 	return 0;
 }
 

@@ -108,6 +108,17 @@ struct object_key {
 	unsigned long long object; /* see object_of_file() and enum ipc_object */
 };
 
+/* The name of a FIFO, POSIX shm or mqueue object, recorded once (trace's map). key.tgid is 0.
+ * part[0] is the file's own name, part[1] its directory's, and so on up to the root of the
+ * mount tree; `truncated` when there were more than IPC_NAME_PARTS of them. */
+#define IPC_NAME_PARTS 6
+#define IPC_NAME_PART_LEN 48
+struct object_name {
+	char part[IPC_NAME_PARTS][IPC_NAME_PART_LEN];
+	unsigned int depth;
+	unsigned int truncated;
+};
+
 struct object_stats {
 	unsigned long long calls;
 	unsigned long long bytes_in;

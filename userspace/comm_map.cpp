@@ -3,12 +3,22 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 
 #include "format.h"
 #include "mechanisms.h"
 
 namespace ipctrace {
 namespace {
+
+// A FIFO by its path; a POSIX object by the name its program opened: the path within the
+// mqueue filesystem is the name, and shm_open("/x") is the file /dev/shm/x.
+std::string object_name(Mechanism m, const std::string& path) {
+    constexpr std::string_view dev_shm = "/dev/shm/";
+    if (m == MECH_POSIX_SHM && path.size() > dev_shm.size() && path.compare(0, dev_shm.size(), dev_shm) == 0)
+        return path.substr(dev_shm.size() - 1);
+    return path;
+}
 
 // Matches object_of_file() in bpf/ipctrace.bpf.c.
 std::string object_label(Mechanism m, uint64_t object) {
@@ -92,13 +102,15 @@ CommMap build_comm_map(const Snapshot& snap) {
     }
     CommMap map;
     for (auto& [key, o] : by_object) {
-        o.label = object_label(o.mechanism, o.object);
+        const auto name = snap.object_names.find({o.mechanism, o.object});
+        o.label = name != snap.object_names.end() ? std::string(mechanism_key(o.mechanism)) + ":" + object_name(o.mechanism, name->second)
+                                                  : object_label(o.mechanism, o.object);
         std::sort(o.users.begin(), o.users.end(), [](const ObjectUser& a, const ObjectUser& b) { return a.pid < b.pid; });
         if (o.mechanism == MECH_SIGNAL) {
             // The object is the receiver: each sender -> that pid.
             for (const auto& u : o.users)
                 map.edges.push_back({u.pid, static_cast<pid_t>(o.object), u.comm, comm_of(snap, static_cast<pid_t>(o.object)), o.mechanism,
-                                     o.label, 0, u.use.calls, true});
+                                     o.object, o.label, 0, u.use.calls, true});
         } else {
             bool data = false;
             for (const auto& u : o.users) data = data || u.use.bytes_in || u.use.bytes_out;
@@ -106,10 +118,10 @@ CommMap build_comm_map(const Snapshot& snap) {
                 for (const auto& r : o.users) {
                     if (w.pid == r.pid) continue;
                     if (data && w.use.bytes_in && r.use.bytes_out)
-                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.label, std::min(w.use.bytes_in, r.use.bytes_out),
+                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, std::min(w.use.bytes_in, r.use.bytes_out),
                                              w.use.calls + r.use.calls, true});
                     else if (!data && w.pid < r.pid)
-                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.label, 0, w.use.calls + r.use.calls, false});
+                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, 0, w.use.calls + r.use.calls, false});
                 }
         }
         map.objects.push_back(std::move(o));
@@ -173,7 +185,7 @@ std::string plural(Mechanism m) {
     }
 }
 
-std::string via(const Link& l) { return l.objects.size() == 1 ? l.objects.front() : fmt("%zu %s", l.objects.size(), plural(l.mechanism).c_str()); }
+std::string via(const Link& l) { return l.objects.size() == 1 ? l.objects.front().second : fmt("%zu %s", l.objects.size(), plural(l.mechanism).c_str()); }
 
 // The link read left to right: one way (arrow "->", turned so data flows to the right) or
 // both ways ("<->"), and what went: bytes each way, or calls when no data moved.
@@ -223,8 +235,9 @@ std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
             l.right_comm = forward ? e.to_comm : e.from_comm;
             l.mechanism = e.mechanism;
         }
-        if (std::find(l.objects.begin(), l.objects.end(), e.via) == l.objects.end()) {
-            l.objects.push_back(e.via);
+        const std::pair<uint64_t, std::string> object{e.object, e.via};
+        if (std::find(l.objects.begin(), l.objects.end(), object) == l.objects.end()) {
+            l.objects.push_back(object);
             l.calls += e.calls;  // both ends' calls on the object, the same on both of its edges
         }
         if (!e.directed)

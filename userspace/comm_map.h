@@ -31,6 +31,7 @@ struct Edge {
     pid_t from = 0, to = 0;
     std::string from_comm, to_comm;
     Mechanism mechanism = MECH_NONE;
+    uint64_t object = 0;  // the object's number (unique within the mechanism)
     std::string via;      // the object's label
     uint64_t bytes = 0;   // payload that went from `from` to `to` (0 for objects without data)
     uint64_t calls = 0;   // calls both ends made on the object
@@ -52,7 +53,7 @@ struct Link {
     pid_t right = 0;
     std::string right_comm;
     Mechanism mechanism = MECH_NONE;
-    std::vector<std::string> objects;  // the labels of the objects folded, distinct
+    std::vector<std::pair<uint64_t, std::string>> objects;  // the objects folded (number, label), distinct
     uint64_t bytes_right = 0, bytes_left = 0;  // payload left -> right, right -> left
     uint64_t calls = 0;                        // calls on these objects by the processes of the link
     bool to_right = false, to_left = false;    // a directed edge went that way

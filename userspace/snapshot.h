@@ -61,6 +61,8 @@ struct Snapshot {
     std::map<pid_t, ProcInfo> procs;
     // (tgid, mechanism, object) -> use; filled only when the tracer tracks objects
     std::map<std::tuple<pid_t, Mechanism, uint64_t>, ObjectStats> objects;
+    // (mechanism, object) -> path, for the FIFOs, POSIX shm and mq objects the kernel named
+    std::map<std::pair<Mechanism, uint64_t>, std::string> object_names;
     std::array<uint64_t, DROP_COUNT> drops{};
     // Occupancy of the kernel's maps when this snapshot was read, by map name.
     std::map<std::string, MapOccupancy> kernel_maps;

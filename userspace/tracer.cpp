@@ -93,8 +93,11 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;
-    // The per-object table only serves trace's map: unused, one entry is enough.
-    if (!track_objects) bpf_map__set_max_entries(skel_->maps.objects, 1);
+    // The per-object tables only serve trace's map: unused, one entry each is enough.
+    if (!track_objects) {
+        bpf_map__set_max_entries(skel_->maps.objects, 1);
+        bpf_map__set_max_entries(skel_->maps.object_names, 1);
+    }
     if (max_procs) {
         const MapSizes sizes = map_sizes(max_procs);
         bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
@@ -186,6 +189,13 @@ Snapshot Tracer::snapshot() const {
                 out.bytes_out += v.bytes_out;
             }
         });
+    // Parts from the file up: the path is them in reverse, "…" when the walk stopped short.
+    for_each<object_key, object_name>(bpf_map__fd(skel_->maps.object_names), [&](const object_key& k, const object_name& n) {
+        std::string path = n.truncated ? "…" : "";
+        for (unsigned i = std::min<unsigned>(n.depth, IPC_NAME_PARTS); i-- > 0;)
+            path += "/" + std::string(n.part[i], strnlen(n.part[i], sizeof n.part[i]));
+        if (!path.empty()) snap.object_names[{static_cast<Mechanism>(k.mechanism), k.object}] = path;
+    });
     for_each<uint32_t, proc_info>(bpf_map__fd(skel_->maps.procs), [&](uint32_t tgid, const proc_info& info) {
         snap.procs[static_cast<pid_t>(tgid)] =
             ProcInfo{static_cast<pid_t>(info.ppid), info.exited != 0, std::string(info.comm, strnlen(info.comm, sizeof info.comm))};

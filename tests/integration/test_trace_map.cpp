@@ -1,10 +1,14 @@
 // Issue 5: the communication map of `ipctrace trace` on programs it did not write: the seed's
 // three-stage pipeline and a Python multiprocessing pool.
 #include <gtest/gtest.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 
 #include "subprocess.h"
@@ -95,6 +99,56 @@ TEST(TraceMap, PythonMultiprocessingQueue) {
     EXPECT_GE(parents.size(), 3u) << doc["map"].dump();   // the parent and both workers write
     EXPECT_GE(children.size(), 3u) << doc["map"].dump();  // and read
     EXPECT_EQ(doc["lost_events"].get<unsigned long>(), 0u);
+}
+
+// A FIFO is named by its path, a POSIX queue or segment by the name its program opened.
+TEST(TraceMap, FifoByPathPosixObjectsByName) {
+    IPCTRACE_REQUIRE_ROOT();
+    char dir_template[] = "/tmp/ipctrace-maptest.XXXXXX";
+    ASSERT_NE(mkdtemp(dir_template), nullptr);
+    char real[PATH_MAX];
+    ASSERT_NE(realpath(dir_template, real), nullptr);
+    const std::string fifo = std::string(real) + "/f";
+    // Deeper than the 6 names kept: the path keeps its last 6 names, behind "…".
+    const std::string deep_dir = std::string(real) + "/a/b/c/d/e";
+    const std::string deep = deep_dir + "/g";
+    // sh writes into each FIFO, cat reads it: edges sh -> cat named by the paths.
+    const std::string feed = "mkfifo " + fifo + " && { cat " + fifo + " > /dev/null & printf hello > " + fifo + "; wait; }";
+    const std::string feed_deep = "mkdir -p " + deep_dir + " && mkfifo " + deep + " && { cat " + deep +
+                                  " > /dev/null & printf hi > " + deep + "; wait; }";
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", "sh", "-c", feed + " && " + feed_deep});
+    run({"rm", "-rf", real});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json doc = json::parse(r.out);
+    const auto edges = edges_by_comm(doc);
+    EXPECT_EQ(edges.count("sh -> cat via fifo"), 2u) << doc["map"].dump();
+    std::map<std::string, unsigned long> bytes_by_object;
+    for (const auto& e : doc["map"]["edges"])
+        if (e["mechanism"] == "fifo") bytes_by_object[e["object"]] = e["bytes"];
+    const std::map<std::string, unsigned long> expected{{"fifo:" + fifo, 5}, {"fifo:…/a/b/c/d/e/g", 2}};
+    EXPECT_EQ(bytes_by_object, expected) << doc["map"].dump();
+
+    // The bundled workloads name their objects "/ipctrace-" and 6 random characters.
+    const std::regex posix_name("/ipctrace-[A-Za-z0-9]{6}");
+    for (const std::string mechanism : {"posix_mq", "posix_shm"}) {
+        const std::string workload = mechanism == "posix_mq" ? "posix-mq" : "posix-shm";
+        // The report goes to a file: the workload's own report is on stdout.
+        const std::string report = "/tmp/ipctrace-maptest-" + workload + ".json";
+        const CommandResult w = run({ipctrace_bin(), "trace", "--json", "-o", report, "--", ipctrace_bin(), "run", workload,
+                                     "--no-trace", "--count", "50"});
+        const std::string text = slurp(report);
+        unlink(report.c_str());
+        ASSERT_EQ(w.exit_code, 0) << w.err;
+        const json wdoc = json::parse(text);
+        int named = 0;
+        for (const auto& o : wdoc["map"]["objects"]) {
+            if (o["mechanism"] != mechanism) continue;
+            const std::string label = o["object"];
+            EXPECT_TRUE(std::regex_match(label.substr(mechanism.size() + 1), posix_name)) << label;
+            ++named;
+        }
+        EXPECT_EQ(named, 1) << wdoc["map"].dump();
+    }
 }
 
 }  // namespace
