@@ -20,7 +20,7 @@ int remaining_ms(Clock::time_point deadline) {
 
 }  // namespace
 
-Background::Background(const std::vector<std::string>& argv, bool stdin_pipe) {
+Background::Background(const std::vector<std::string>& argv, bool stdin_pipe, bool own_group) : own_group_(own_group) {
     char path[] = "/tmp/ipctrace-bg-XXXXXX";
     out_ = mkstemp(path);
     if (out_ < 0) throw std::runtime_error("mkstemp failed");
@@ -33,12 +33,14 @@ Background::Background(const std::vector<std::string>& argv, bool stdin_pipe) {
     pid_ = fork();
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
+        if (own_group) setpgid(0, 0);
         dup2(stdin_pipe ? in[0] : open("/dev/null", O_RDONLY), 0);
         dup2(out_, 1);
         dup2(err[1], 2);
         execvp(args[0], args.data());
         _exit(127);
     }
+    if (own_group) setpgid(pid_, pid_);  // also here: the group exists before the constructor returns
     if (stdin_pipe) {
         close(in[0]);
         in_ = in[1];
@@ -48,6 +50,7 @@ Background::Background(const std::vector<std::string>& argv, bool stdin_pipe) {
 }
 
 Background::~Background() {
+    if (own_group_ && pid_ > 0) kill(-pid_, SIGKILL);
     if (!reaped_ && pid_ > 0) {
         kill(pid_, SIGKILL);
         waitpid(pid_, nullptr, 0);

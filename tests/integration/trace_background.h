@@ -15,8 +15,10 @@ namespace ipctrace::testing {
 
 class Background {
 public:
-    explicit Background(const std::vector<std::string>& argv, bool stdin_pipe = false);
-    ~Background();  // a process still running is killed and reaped
+    // own_group: the process leads a process group of its own, and the whole group is
+    // killed at the end (a shell pipeline's members outlive a SIGKILL of the shell alone).
+    explicit Background(const std::vector<std::string>& argv, bool stdin_pipe = false, bool own_group = false);
+    ~Background();  // a process still running is killed (with its group, if own) and reaped
     Background(const Background&) = delete;
     Background& operator=(const Background&) = delete;
 
@@ -33,6 +35,7 @@ private:
     int in_ = -1, err_ = -1, out_ = -1;
     std::string err_text_;
     bool reaped_ = false;
+    bool own_group_ = false;
 };
 
 }  // namespace ipctrace::testing

@@ -76,7 +76,7 @@ TEST(Soak, TraceAllForMinutesKeepsMemoryAndMapsFlatAndCountsExactly) {
 
     Background trace({ipctrace_bin(), "trace", "--all", "-i", "1", "--json", "--keep-exited", "64", "-o", out_path});
     ASSERT_TRUE(trace.wait_for_stderr("ipctrace: tracing all processes", 10s));
-    Background pipeline({"sh", "-c", "while :; do echo tick; sleep 0.05; done | cat > /dev/null"});
+    Background pipeline({"sh", "-c", "while :; do echo tick; sleep 0.05; done | cat > /dev/null"}, false, /*own_group=*/true);
 
     std::atomic<bool> stop{false};
     std::atomic<long> storms{0}, storm_failures{0};
