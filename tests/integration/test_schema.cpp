@@ -15,43 +15,26 @@
 
 #include "schema_check.h"
 #include "subprocess.h"
+#include "temp_path.h"
 
 namespace ipctrace::testing {
 namespace {
-
-// A temporary file for one command's output, removed at the end of the test.
-class TempFile {
-public:
-    TempFile() {
-        char path[] = "/tmp/ipctrace-schema-test-XXXXXX";
-        const int fd = mkstemp(path);
-        if (fd >= 0) close(fd);
-        path_ = path;
-    }
-    ~TempFile() { unlink(path_.c_str()); }
-    TempFile(const TempFile&) = delete;
-    TempFile& operator=(const TempFile&) = delete;
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
 
 // Runs `ipctrace SUBCOMMAND --json -o FILE ARGS…` (before ARGS: a traced command's own
 // arguments come after `--`) and validates FILE, one document per line with `ndjson`.
 // Returns FILE's documents.
 std::vector<nlohmann::json> expect_valid_output(std::vector<std::string> args, bool ndjson = false) {
-    TempFile out;
-    std::vector<std::string> argv{ipctrace_bin(), args.front(), "--json", "-o", out.path()};
+    TempPath out("schema-test");
+    std::vector<std::string> argv{ipctrace_bin(), args.front(), "--json", "-o", out.str()};
     argv.insert(argv.end(), args.begin() + 1, args.end());
     std::string cmdline;
     for (const auto& a : argv) cmdline += " " + a;
     const CommandResult r = run(argv);
     EXPECT_EQ(r.exit_code, 0) << cmdline << "\n" << r.err;
-    const SchemaVerdict v = validate_file(out.path(), ndjson);
+    const SchemaVerdict v = validate_file(out.str(), ndjson);
     EXPECT_TRUE(v.valid) << cmdline << "\n" << v.message;
     std::vector<nlohmann::json> docs;
-    std::ifstream in(out.path());
+    std::ifstream in(out.str());
     if (ndjson) {
         for (std::string line; std::getline(in, line);)
             if (!line.empty()) docs.push_back(nlohmann::json::parse(line));

@@ -20,6 +20,7 @@
 #include "cgroup_path.h"
 #include "mechanisms.h"
 #include "subprocess.h"
+#include "temp_path.h"
 #include "trace_background.h"
 
 namespace ipctrace::testing {
@@ -28,32 +29,6 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-// A temporary file name, removed at the end of the test.
-class TempPath {
-public:
-    explicit TempPath(const std::string& tag) {
-        std::string pattern = "/tmp/ipctrace-" + tag + "-XXXXXX";
-        const int fd = mkstemp(pattern.data());
-        if (fd >= 0) close(fd);
-        path_ = pattern;
-    }
-    ~TempPath() { unlink(path_.c_str()); }
-    const std::string& str() const { return path_; }
-    std::string read() const {
-        std::ifstream in(path_);
-        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    }
-
-private:
-    std::string path_;
-};
-
-json parse(const std::string& text) {
-    json doc = json::parse(text, nullptr, false);
-    EXPECT_FALSE(doc.is_discarded()) << "not JSON: " << text.substr(0, 400);
-    return doc;
-}
 
 std::vector<std::string> trace_argv(std::vector<std::string> args) {
     args.insert(args.begin(), {ipctrace_bin(), "trace"});
