@@ -332,7 +332,7 @@ nlohmann::ordered_json comm_map_json(const CommMap& map) {
     return {{"nodes", nodes}, {"edges", edges}, {"objects", objects}};
 }
 
-// A comm is any 15 bytes a program chose: keep it inside its DOT string.
+// A comm or a FIFO's path is whatever a program chose: keep it inside its DOT string.
 static std::string dot_escape(const std::string& text) {
     std::string out;
     for (char c : text) {
@@ -351,7 +351,7 @@ std::string comm_map_dot(const CommMap& map) {
     // One arrow per pair of processes and mechanism: every process stays a node of its own.
     for (const auto& link : fold_comm_map(map, false)) {
         const Reading r = reading(link);
-        out += fmt("  p%d -> p%d [label=\"%s\\n%s\"%s];\n", r.link.left.front(), r.link.right, via(r.link).c_str(), r.amount.c_str(),
+        out += fmt("  p%d -> p%d [label=\"%s\\n%s\"%s];\n", r.link.left.front(), r.link.right, dot_escape(via(r.link)).c_str(), r.amount.c_str(),
                    !r.both_ways                 ? ""
                    : r.link.to_right || r.link.to_left ? ", dir=both"
                                                        : ", dir=both, style=dashed");

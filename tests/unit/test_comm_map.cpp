@@ -1,6 +1,8 @@
 // The communication map from fixed per-object counts.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "comm_map.h"
 #include "format.h"
 
@@ -69,6 +71,35 @@ TEST(CommMap, TextJsonAndDot) {
     EXPECT_EQ(dot.rfind("digraph ipctrace {", 0), 0u);
     EXPECT_NE(dot.find("p10 -> p11"), std::string::npos);
     EXPECT_NE(comm_map_text(build_comm_map(Snapshot{}), 5).find("no IPC object was used by two traced processes"), std::string::npos);
+}
+
+// Names recorded by the kernel: a FIFO by path, shm_open's name without /dev/shm, and a
+// name a program chose (quotes included) stays inside its DOT string.
+TEST(CommMap, NamedObjects) {
+    Snapshot s;
+    s.procs[1] = {0, false, "writer"};
+    s.procs[2] = {0, false, "reader"};
+    s.objects[{1, MECH_FIFO, 77}] = {1, 10, 0};
+    s.objects[{2, MECH_FIFO, 77}] = {1, 0, 10};
+    s.objects[{1, MECH_FIFO, 78}] = {1, 20, 0};  // another FIFO, recreated at the same path
+    s.objects[{2, MECH_FIFO, 78}] = {1, 0, 20};
+    s.objects[{1, MECH_POSIX_SHM, 90}] = {2, 0, 0};
+    s.objects[{2, MECH_POSIX_SHM, 90}] = {2, 0, 0};
+    s.object_names[{MECH_FIFO, 77}] = "/run/a \"q\"";
+    s.object_names[{MECH_FIFO, 78}] = "/run/a \"q\"";
+    s.object_names[{MECH_POSIX_SHM, 90}] = "/dev/shm/frames";
+    const CommMap map = build_comm_map(s);
+    std::set<std::string> labels;
+    for (const auto& e : map.edges) labels.insert(e.via);
+    EXPECT_EQ(labels, (std::set<std::string>{"fifo:/run/a \"q\"", "posix_shm:/frames"}));
+    // Two FIFOs of one name are two objects of the link, not one.
+    EXPECT_NE(comm_map_text(map, 5).find("via 2 "), std::string::npos) << comm_map_text(map, 5);
+    EXPECT_NE(comm_map_dot(map).find("label=\"2 "), std::string::npos) << comm_map_dot(map);
+    // One FIFO alone: its quoted name is escaped in the DOT label.
+    s.objects.erase({1, MECH_FIFO, 78});
+    s.objects.erase({2, MECH_FIFO, 78});
+    const std::string dot = comm_map_dot(build_comm_map(s));
+    EXPECT_NE(dot.find("label=\"fifo:/run/a \\\"q\\\"\\n"), std::string::npos) << dot;
 }
 
 TEST(CommMap, InetObjectsShowTheirPorts) {
