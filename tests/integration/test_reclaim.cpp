@@ -42,6 +42,18 @@ const json::json_pointer kBytesInAt("/mechanisms/pipe/bytes_to_kernel");
 constexpr long kStormChildren = 100, kStormWrites = 20, kStormSize = 64;
 constexpr unsigned kMaxProcs = 32;
 
+// How many of the fork_storm `children` the report has; each must have exactly its writes.
+size_t storm_children_in(const json& doc, const std::set<long>& children) {
+    size_t in_report = 0;
+    for (const auto& p : doc["processes"]) {
+        if (!children.count(p["pid"].get<long>())) continue;
+        ++in_report;
+        EXPECT_EQ(u(p, kWritesAt), static_cast<unsigned long>(kStormWrites)) << p.dump();
+        EXPECT_EQ(u(p, kBytesInAt), static_cast<unsigned long>(kStormWrites * kStormSize)) << p.dump();
+    }
+    return in_report;
+}
+
 // More children alive at once than --max-procs: each one either followed, with its exact
 // figures, or counted as not followed.
 TEST(ForkStorm, EveryChildIsFollowedExactlyOrCountedAsNotFollowed) {
@@ -55,13 +67,7 @@ TEST(ForkStorm, EveryChildIsFollowedExactlyOrCountedAsNotFollowed) {
     const std::set<long> children = read_pids(pidfile.read());
     ASSERT_EQ(children.size(), static_cast<size_t>(kStormChildren));
 
-    size_t followed = 0;
-    for (const auto& p : doc["processes"]) {
-        if (!children.count(p["pid"].get<long>())) continue;
-        ++followed;
-        EXPECT_EQ(u(p, kWritesAt), static_cast<unsigned long>(kStormWrites)) << p.dump();
-        EXPECT_EQ(u(p, kBytesInAt), static_cast<unsigned long>(kStormWrites * kStormSize)) << p.dump();
-    }
+    const size_t followed = storm_children_in(doc, children);
     const unsigned long not_followed = doc["drops"]["targets_full"];
     EXPECT_GT(not_followed, 0u) << "the storm is larger than --max-procs";
     EXPECT_GT(followed, 0u);
@@ -109,13 +115,7 @@ TEST(ForkStorm, AllWithAFullProcessTableKeepsEveryChildsFiguresExact) {
     const json doc = parse(out.read());
     const std::set<long> children = read_pids(pidfile.read());
     ASSERT_EQ(children.size(), 200u);
-    size_t seen = 0;
-    for (const auto& p : doc["processes"]) {
-        if (!children.count(p["pid"].get<long>())) continue;
-        ++seen;
-        EXPECT_EQ(u(p, kWritesAt), static_cast<unsigned long>(kStormWrites)) << p.dump();
-        EXPECT_EQ(u(p, kBytesInAt), static_cast<unsigned long>(kStormWrites * kStormSize)) << p.dump();
-    }
+    const size_t seen = storm_children_in(doc, children);
     EXPECT_EQ(seen, children.size()) << "the statistics tables had room: every child is there";
     EXPECT_GT(doc["drops"]["proc_table_full"].get<unsigned long>(), 0u) << "200 children alive at once, a table of 32";
     EXPECT_GT(doc["lost_events"].get<unsigned long>(), 0u);

@@ -279,6 +279,14 @@ public:
     std::string err() const { return read_text(err_path_); }
     void signal(int sig) const { kill(pid_, sig); }
     void signal_group(int sig) const { kill(-pid_, sig); }
+    // The moments a stop signal is aimed at: ipctrace exec'd (`bin`: its real path), and
+    // ipctrace holding its first BPF object (or already gone).
+    bool wait_exec(const std::string& bin) const {
+        return eventually([&] { return readlink_str("/proc/" + std::to_string(pid_) + "/exe") == bin; }, 5s, 0ms);
+    }
+    bool wait_loading() {
+        return eventually([&] { return !bpf_fds_of(pid_).empty() || !running(); }, 10s, 0ms);
+    }
 
 private:
     pid_t pid_ = -1;
@@ -469,10 +477,10 @@ TEST_P(RunStopped, DetachesSaysSoExits128PlusSignalLeavesNothing) {
     const std::string bin = real;
     switch (c.when) {
         case Moment::AtStart:
-            ASSERT_TRUE(eventually([&] { return readlink_str("/proc/" + std::to_string(b.pid()) + "/exe") == bin; }, 5s, 0ms));
+            ASSERT_TRUE(b.wait_exec(bin));
             break;
         case Moment::DuringLoad:
-            ASSERT_TRUE(eventually([&] { return !bpf_fds_of(b.pid()).empty() || !b.running(); }, 10s, 0ms));
+            ASSERT_TRUE(b.wait_loading());
             ASSERT_TRUE(b.running()) << b.err();
             break;
         case Moment::MidWorkload:
@@ -527,7 +535,7 @@ TEST_P(RunKilled, TheKernelDropsTheProbesAndTheRolesCleanUp) {
     Background& b = start({"run", "msgq", "--count", "5M"});
     std::set<uint32_t> ours;
     if (GetParam() == Moment::DuringLoad) {
-        ASSERT_TRUE(eventually([&] { return !bpf_fds_of(b.pid()).empty() || !b.running(); }, 10s, 0ms));
+        ASSERT_TRUE(b.wait_loading());
         ours = programs_held_by(b.pid());  // what is loaded so far
     } else {
         ASSERT_TRUE(wait_for_roles(b, 2)) << b.err();
@@ -795,10 +803,10 @@ protected:
         } else {
             switch (c.when) {
                 case TraceMoment::AtStart:
-                    ASSERT_TRUE(eventually([&] { return readlink_str("/proc/" + std::to_string(b.pid()) + "/exe") == bin; }, 5s, 0ms));
+                    ASSERT_TRUE(b.wait_exec(bin));
                     break;
                 case TraceMoment::DuringLoad:
-                    ASSERT_TRUE(eventually([&] { return !bpf_fds_of(b.pid()).empty() || !b.running(); }, 10s, 0ms));
+                    ASSERT_TRUE(b.wait_loading());
                     ASSERT_TRUE(b.running()) << b.err();
                     break;
                 case TraceMoment::Tracing:
