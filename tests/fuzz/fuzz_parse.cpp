@@ -19,10 +19,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cli.h"
-#include "size_parse.h"
+#include "cli/cli.h"
+#include "common/size_parse.h"
 #include "workload.h"
-#include "workload_options.h"
+#include "cli/workload_options.h"
 
 namespace {
 

@@ -15,10 +15,10 @@
 #include <cstring>
 #include <functional>
 
-#include "mechanisms.h"
-#include "report.h"
+#include "common/mechanisms.h"
+#include "model/report.h"
 #include "subprocess.h"
-#include "tracer.h"
+#include "probe/tracer.h"
 
 namespace ipctrace::testing {
 namespace {

@@ -17,8 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "cgroup_path.h"
-#include "mechanisms.h"
+#include "cli/cgroup_path.h"
+#include "common/mechanisms.h"
 #include "subprocess.h"
 #include "temp_path.h"
 #include "trace_background.h"

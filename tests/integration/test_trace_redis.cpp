@@ -18,7 +18,7 @@
 #include <sstream>
 #include <thread>
 
-#include "format.h"
+#include "common/format.h"
 #include "subprocess.h"
 #include "trace_background.h"
 

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "subprocess.h"
-#include "mechanisms.h"
+#include "common/mechanisms.h"
 
 namespace ipctrace::testing {
 

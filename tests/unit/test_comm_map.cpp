@@ -3,8 +3,8 @@
 
 #include <set>
 
-#include "comm_map.h"
-#include "format.h"
+#include "model/comm_map.h"
+#include "common/format.h"
 
 namespace ipctrace {
 namespace {

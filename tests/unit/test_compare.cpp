@@ -1,10 +1,10 @@
 // The derived figures and the verdict of `compare`, on fixed figures.
 #include <gtest/gtest.h>
 
-#include "compare_figures.h"
-#include "compare_svg.h"
-#include "compare_verdict.h"
-#include "mechanisms.h"
+#include "model/compare_figures.h"
+#include "render/compare_svg.h"
+#include "model/compare_verdict.h"
+#include "common/mechanisms.h"
 
 namespace ipctrace {
 namespace {

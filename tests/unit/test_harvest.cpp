@@ -2,13 +2,13 @@
 // space, folding the oldest past --keep-exited, and interval diffs that still add up.
 #include <gtest/gtest.h>
 
-#include "harvest.h"
-#include "mechanisms.h"
+#include "collect/harvest.h"
+#include "common/mechanisms.h"
 #include "schema_check.h"
-#include "snapshot_diff.h"
-#include "trace_json.h"
-#include "trace_report.h"
-#include "trace_text.h"
+#include "common/snapshot_diff.h"
+#include "render/trace_json.h"
+#include "model/trace_report.h"
+#include "render/trace_text.h"
 
 namespace ipctrace {
 namespace {

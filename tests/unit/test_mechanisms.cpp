@@ -2,7 +2,7 @@
 
 #include <set>
 
-#include "mechanisms.h"
+#include "common/mechanisms.h"
 
 namespace ipctrace {
 namespace {

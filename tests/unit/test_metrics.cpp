@@ -14,8 +14,8 @@
 #include <limits>
 
 #include "http_get.h"
-#include "metrics_exporter.h"
-#include "metrics_families.h"
+#include "metrics/metrics_exporter.h"
+#include "metrics/metrics_families.h"
 
 namespace ipctrace {
 namespace {

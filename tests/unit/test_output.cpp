@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "output.h"
+#include "render/output.h"
 #include "subprocess.h"
 
 namespace ipctrace {

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "mechanisms.h"
-#include "report.h"
-#include "report_json.h"
-#include "report_text.h"
+#include "common/mechanisms.h"
+#include "model/report.h"
+#include "render/report_json.h"
+#include "render/report_text.h"
 
 namespace ipctrace {
 namespace {

@@ -3,9 +3,9 @@
 // schema does not know fails (the BPF tests validate real output of every command).
 #include <gtest/gtest.h>
 
-#include "mechanisms.h"
-#include "report.h"
-#include "report_json.h"
+#include "common/mechanisms.h"
+#include "model/report.h"
+#include "render/report_json.h"
 #include "schema_check.h"
 
 namespace ipctrace {

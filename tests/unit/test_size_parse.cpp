@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "size_parse.h"
+#include "common/size_parse.h"
 
 namespace ipctrace {
 namespace {

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 
-#include "system_checks.h"
+#include "collect/system_checks.h"
 
 namespace ipctrace {
 namespace {

@@ -8,10 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "cgroup_path.h"
-#include "pid_args.h"
+#include "cli/cgroup_path.h"
+#include "cli/pid_args.h"
 #include "subprocess.h"
-#include "trace_options.h"
+#include "cli/trace_options.h"
 
 namespace ipctrace {
 namespace {

@@ -1,11 +1,11 @@
 // The trace report without probes: interval diffs, --comm, --top, the text matrix and the JSON.
 #include <gtest/gtest.h>
 
-#include "mechanisms.h"
-#include "snapshot_diff.h"
-#include "trace_json.h"
-#include "trace_report.h"
-#include "trace_text.h"
+#include "common/mechanisms.h"
+#include "common/snapshot_diff.h"
+#include "render/trace_json.h"
+#include "model/trace_report.h"
+#include "render/trace_text.h"
 
 namespace ipctrace {
 namespace {

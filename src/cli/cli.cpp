@@ -1,0 +1,74 @@
+#include "cli/cli.h"
+
+#include <sstream>
+
+#include "common/format.h"
+
+namespace ipctrace {
+
+Cli::Cli()
+    : app_{"ipctrace: where inter-process communication spends its time.\n"
+           "eBPF probes count, per IPC mechanism, the syscalls, the bytes copied between user and kernel,\n"
+           "the page faults, the context switches and the time in calls. Tracing needs root (or CAP_BPF\n"
+           "and CAP_PERFMON)."} {
+    app_.set_version_flag("--version", "ipctrace " IPCTRACE_VERSION);
+    app_.require_subcommand(1);
+    app_.add_flag("-v,--verbose", global_.verbose, "Print libbpf's messages (the verifier log when loading fails)");
+
+    commands_.push_back(make_list_command());
+    commands_.push_back(make_run_command());
+    commands_.push_back(make_compare_command());
+    commands_.push_back(make_trace_command());
+    for (auto& c : commands_) {
+        CLI::App* sub = c->add_to(app_);
+        subcommands_.emplace_back(sub, c.get());
+        names_ += (names_.empty() ? "" : ", ") + sub->get_name();
+    }
+}
+
+CliOutcome Cli::parse(int argc, const char* const* argv) {
+    CliOutcome outcome;
+    auto fail = [&](std::string message) {
+        outcome.exit_code = 2;
+        outcome.error = one_line(message);  // whatever CLI11 or the argument put into the text
+        return outcome;
+    };
+    // CLI11 would only say "A subcommand is required" for a mistyped one.
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg.empty() || arg[0] == '-') continue;
+        const auto known = app_.get_subcommands([&](CLI::App* sub) { return sub->get_name() == arg; });
+        if (known.empty()) return fail("unknown command " + quote(arg) + " (commands: " + names_ + "; see --help)");
+        break;
+    }
+    try {
+        app_.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        std::ostringstream out, err;
+        outcome.exit_code = app_.exit(e, out, err);
+        outcome.out = out.str();
+        return outcome;
+    } catch (const CLI::CallForAllHelp& e) {
+        std::ostringstream out, err;
+        outcome.exit_code = app_.exit(e, out, err);
+        outcome.out = out.str();
+        return outcome;
+    } catch (const CLI::CallForVersion& e) {
+        std::ostringstream out, err;
+        outcome.exit_code = app_.exit(e, out, err);
+        outcome.out = out.str();
+        return outcome;
+    } catch (const CLI::ParseError& e) {
+        return fail(std::string(e.what()) + " (see --help)");
+    } catch (const std::exception& e) {  // an option's own check; never expected
+        return fail(std::string(e.what()) + " (see --help)");
+    }
+    for (auto& [sub, command] : subcommands_)
+        if (sub->parsed()) {
+            outcome.command = command;
+            return outcome;
+        }
+    return fail("no command given (see --help)");
+}
+
+}  // namespace ipctrace

@@ -1,0 +1,99 @@
+// `ipctrace run WORKLOAD`: run a bundled workload under tracing and report.
+#include <optional>
+
+#include "cli/command.h"
+#include "collect/measure.h"
+#include "metrics/metrics_option.h"
+#include "render/output.h"
+#include "render/report_json.h"
+#include "render/report_text.h"
+#include "collect/stop_signals.h"
+#include "cli/workload_options.h"
+
+namespace ipctrace {
+namespace {
+
+class RunCommand : public Command {
+public:
+    CLI::App* add_to(CLI::App& app) override {
+        CLI::App* cmd = app.add_subcommand("run", "Run a bundled IPC workload under tracing and print the report");
+        cmd->add_option("workload", workload_, "Workload name (see 'ipctrace list')")->required();
+        options_.add_to(*cmd);
+        cmd->add_flag("--json", json_, "Print the report as one JSON document (docs/json.md)");
+        cmd->add_option("-o,--output", output_, "Write the report to FILE instead of stdout");
+        cmd->add_flag("--no-trace", no_trace_, "Run the workload without probes (the baseline)");
+        cmd->add_flag("--self-cost", self_cost_, "Also report what each probe cost (kernel BPF run-time statistics)");
+        metrics_.add_to(*cmd, true);
+        return cmd;
+    }
+
+    // 0 ok, 1 the workload or the trace failed, 2 bad input, 128+signal when interrupted
+    // (after printing what was measured).
+    int execute(const GlobalOptions& global) override {
+        install_stop_handlers();  // from here on a stop signal ends the run cleanly, 128+signal
+        const workloads::Workload* w = workloads::find(workload_);
+        if (!w) return report_error(2, "unknown workload " + quote(workload_) + " ('ipctrace list' shows them)");
+        workloads::Params params;
+        if (auto err = options_.apply(params)) return report_error(2, *err);
+        if (auto err = workloads::resolve(*w, params)) return report_error(2, *err);
+        if (self_cost_ && no_trace_) return report_error(2, "--self-cost measures the probes: it cannot go with --no-trace");
+        if (auto err = metrics_.check()) return report_error(2, *err);
+        if (!metrics_.address.empty() && no_trace_) return report_error(2, "--metrics serves what the probes count: it cannot go with --no-trace");
+        std::optional<Output> out;
+        try {
+            out.emplace(output_);
+        } catch (const std::exception& e) {
+            return report_error(2, e.what());
+        }
+        std::vector<std::string> notes;
+        if (auto code = preflight(!no_trace_, notes)) return *code;
+        std::optional<MetricsServing> metrics;  // listening before the run: a port in use fails first
+        try {
+            metrics.emplace(metrics_);
+        } catch (const MetricsError& e) {
+            return report_error(2, e.what());
+        }
+
+        Measurement m;
+        try {
+            m = measure(*w, params, !no_trace_, global.verbose, self_cost_, metrics->live());
+            m.report.notes = notes;
+            out->write(json_ ? report_to_json(m.report).dump(2) + "\n" : report_to_text(m.report));
+            metrics->hold();
+        } catch (const Interrupted& e) {
+            return report_error(128 + stop_signal(), e.what());
+        } catch (const std::exception& e) {
+            return report_error(1, e.what());
+        }
+        if (m.interrupted) return report_error(128 + stop_signal(), "interrupted: the report covers the run until the signal");
+        if (!m.report.workload->ok) return report_error(1, "workload " + workload_ + " failed: " + m.report.workload->error);
+        return 0;
+    }
+
+private:
+    std::string workload_, output_;
+    WorkloadOptionText options_;
+    MetricsOptionText metrics_;
+    bool json_ = false, no_trace_ = false, self_cost_ = false;
+};
+
+class ListCommand : public Command {
+public:
+    CLI::App* add_to(CLI::App& app) override { return app.add_subcommand("list", "List the bundled workloads"); }
+    int execute(const GlobalOptions&) override {
+        std::printf("%-11s %-28s %s\n", "WORKLOAD", "MECHANISMS", "DESCRIPTION");
+        for (const auto& w : workloads::all()) {
+            std::string mechs;
+            for (auto m : w.mechanisms) mechs += (mechs.empty() ? "" : ",") + std::string(m);
+            std::printf("%-11s %-28s %s\n", std::string(w.name).c_str(), mechs.c_str(), std::string(w.description).c_str());
+        }
+        return 0;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<Command> make_run_command() { return std::make_unique<RunCommand>(); }
+std::unique_ptr<Command> make_list_command() { return std::make_unique<ListCommand>(); }
+
+}  // namespace ipctrace

@@ -1,0 +1,47 @@
+#include "cli/workload_options.h"
+
+#include "common/format.h"
+#include "common/size_parse.h"
+
+namespace ipctrace {
+
+void WorkloadOptionText::add_to(CLI::App& cmd, bool with_size) {
+    cmd.add_option("-c,--count", count, "Messages (round trips for ping-pong), e.g. 100000 or 100k");
+    if (with_size) cmd.add_option("-s,--size", size, "Bytes per message, e.g. 4096, 4K, 1M (at most 1 GiB)");
+    cmd.add_option("--sync", sync, "How shared-memory workloads wait: sem, futex or spin");
+    cmd.add_option("--mode", mode, "stream (throughput) or pingpong (one message in flight, latency)");
+}
+
+std::optional<std::string> WorkloadOptionText::apply(workloads::Params& params) const {
+    if (!count.empty()) {
+        Parsed parsed = parse_count(count);
+        if (auto* err = std::get_if<std::string>(&parsed)) return *err;
+        params.count = std::get<uint64_t>(parsed);
+        if (params.count == 0) return "--count must be at least 1";
+    }
+    if (!size.empty()) {
+        Parsed parsed = parse_size(size);
+        if (auto* err = std::get_if<std::string>(&parsed)) return *err;
+        params.size = std::get<uint64_t>(parsed);
+        if (params.size == 0) return "--size must be at least 1 byte";
+    }
+    if (!sync.empty())
+        if (auto err = parse_sync(sync, params.sync)) return err;
+    if (!mode.empty())
+        if (auto err = parse_mode(mode, params.mode)) return err;
+    return std::nullopt;
+}
+
+std::optional<std::string> parse_sync(const std::string& text, workloads::Sync& out) {
+    for (auto v : {workloads::Sync::Sem, workloads::Sync::Futex, workloads::Sync::Spin})
+        if (workloads::to_string(v) == text) return out = v, std::nullopt;
+    return "--sync must be sem, futex or spin, not " + quote(text);
+}
+
+std::optional<std::string> parse_mode(const std::string& text, workloads::Mode& out) {
+    for (auto v : {workloads::Mode::Stream, workloads::Mode::PingPong})
+        if (workloads::to_string(v) == text) return out = v, std::nullopt;
+    return "--mode must be stream or pingpong, not " + quote(text);
+}
+
+}  // namespace ipctrace

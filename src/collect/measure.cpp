@@ -1,0 +1,79 @@
+#include "collect/measure.h"
+
+#include <cstdio>
+
+#include "cli/command.h"
+#include "collect/live_snapshot.h"
+#include "collect/stop_signals.h"
+#include "collect/system_checks.h"
+#include "probe/tracer.h"
+
+namespace ipctrace {
+
+std::optional<int> preflight(bool trace, std::vector<std::string>& notes) {
+    if (!trace) return std::nullopt;
+    if (auto err = missing_bpf_privileges()) return report_error(2, *err);
+    if (auto err = missing_btf()) return report_error(1, *err);
+    if (auto note = tracefs_note()) {
+        std::fprintf(stderr, "ipctrace: %s\n", note->c_str());
+        notes.push_back(*note);
+    }
+    return std::nullopt;
+}
+
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                    bool self_cost, LiveSnapshot* live) {
+    // Loading the probes and starting the roles take a while: a stop signal that arrives
+    // meanwhile ends the run before any message moves (RAII removes what was made). A
+    // tracer error caused by the signal (an interrupted call) is reported as the interruption.
+    auto check_stop = [] {
+        if (stop_requested()) throw Interrupted();
+    };
+    check_stop();
+    std::optional<Tracer> tracer;
+    std::optional<LiveSnapshot::Following> following;  // declared after `tracer`: ends before it
+    if (trace) {
+        try {
+            // A workload has a few roles, not thousands: small preallocated process tables
+            // load ~4 ms faster. A role's child past them would be counted as dropped.
+            constexpr uint32_t kRunMaxProcs = 1024;
+            tracer.emplace(Tracer::Scope::Targets, verbose, 0, false, kRunMaxProcs);
+            if (self_cost) tracer->enable_self_cost();
+            check_stop();
+            tracer->attach();  // nothing is counted until a target is added
+            if (live) following.emplace(*live, *tracer);
+        } catch (const TraceError&) {
+            check_stop();
+            throw;
+        }
+    }
+    check_stop();
+    workloads::Run run(w, params);
+    try {
+        run.start();
+    } catch (const std::runtime_error&) {
+        check_stop();  // Ctrl-C reached the waiting roles too: they died of it
+        throw;
+    }
+    if (tracer)
+        for (pid_t pid : run.pids()) tracer->add_target(pid);
+    check_stop();
+    run.go();
+    workloads::Result result = run.wait(stop_requested);
+
+    Measurement m;
+    if (tracer) {
+        tracer->detach();
+        Snapshot final = tracer->snapshot();
+        if (live) live->finish(final);  // the very numbers of the report
+        m.report = build_report(final);
+        if (self_cost) m.report.self_cost = tracer->self_cost();
+    }
+    m.report.traced = trace;
+    m.report.include_file_io = w.name == "file";
+    m.report.workload = std::move(result);
+    m.interrupted = stop_requested();
+    return m;
+}
+
+}  // namespace ipctrace

@@ -1,0 +1,39 @@
+// One traced (or untraced) run of a bundled workload: the building block of `run` and `compare`.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/report.h"
+#include "workload.h"
+
+namespace ipctrace {
+
+class LiveSnapshot;
+
+// Checks what tracing needs (privileges, BTF) and notes what ipctrace did about tracefs.
+// Returns an exit code and prints one line when tracing cannot work; notes get the rest.
+std::optional<int> preflight(bool trace, std::vector<std::string>& notes);
+
+struct Measurement {
+    Report report;             // report.workload is always set
+    bool interrupted = false;  // Ctrl-C/SIGTERM arrived: the roles were killed, the report is partial
+};
+
+// A stop signal arrived before the workload was let go: nothing was measured. Everything
+// made so far (probes, roles, IPC objects) is gone by the time this is caught.
+struct Interrupted : std::runtime_error {
+    Interrupted() : std::runtime_error("interrupted before the workload started: nothing was measured") {}
+};
+
+// Runs `w` with resolved params: attaches the probes, forks the roles, puts their pids in the
+// target map, lets them go, waits, reads the maps. Throws on a tracer or harness failure, and
+// Interrupted when a stop signal (stop_signals.h) came before the roles were let go.
+// self_cost: also record what each probe cost (the kernel's BPF run-time statistics).
+// live (--metrics): scrapes read the maps while the run goes on, then its final snapshot.
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                    bool self_cost = false, LiveSnapshot* live = nullptr);
+
+}  // namespace ipctrace

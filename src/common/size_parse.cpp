@@ -1,0 +1,48 @@
+#include "common/size_parse.h"
+
+#include <cctype>
+#include <limits>
+
+namespace ipctrace {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Splits "64KiB" into 64 and "kib"; nullopt-like error when there are no digits.
+Parsed parse_scaled(std::string_view text, std::string_view what, bool binary) {
+    const std::string quoted = quote(text);  // one line whatever was typed
+    size_t i = 0;
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i < text.size() && text[i] == '-') return what == "size" ? "--size must be a positive number of bytes, not " + quoted
+                                                                  : "--count must be a positive number, not " + quoted;
+    uint64_t value = 0;
+    size_t digits = 0;
+    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i, ++digits) {
+        const uint64_t d = static_cast<uint64_t>(text[i] - '0');
+        if (value > (std::numeric_limits<uint64_t>::max() - d) / 10) return "--" + std::string(what) + " " + quoted + " is too large";
+        value = value * 10 + d;
+    }
+    if (digits == 0) return "--" + std::string(what) + " must be a number" + (binary ? " of bytes like 4096, 4K or 1M" : " like 1000 or 10k") + ", not " + quoted;
+    const std::string suffix = lower(text.substr(i));
+    uint64_t scale = 1;
+    const uint64_t base = binary ? 1024 : 1000;
+    if (suffix.empty() || (binary && suffix == "b")) scale = 1;
+    else if (suffix == "k" || (binary && (suffix == "kb" || suffix == "kib"))) scale = base;
+    else if (suffix == "m" || (binary && (suffix == "mb" || suffix == "mib"))) scale = base * base;
+    else if (suffix == "g" || (binary && (suffix == "gb" || suffix == "gib"))) scale = base * base * base;
+    else if (binary && (suffix == "t" || suffix == "tb" || suffix == "tib")) scale = base * base * base * base;
+    else return "--" + std::string(what) + " has an unknown suffix in " + quoted + (binary ? " (use K, M or G)" : " (use k, M or G)");
+    if (value > std::numeric_limits<uint64_t>::max() / scale) return "--" + std::string(what) + " " + quoted + " is too large";
+    return value * scale;
+}
+
+}  // namespace
+
+Parsed parse_size(std::string_view text) { return parse_scaled(text, "size", true); }
+Parsed parse_count(std::string_view text) { return parse_scaled(text, "count", false); }
+
+}  // namespace ipctrace

@@ -1,0 +1,71 @@
+// The in-kernel aggregates as read from the BPF maps, summed over CPUs.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "common/mechanisms.h"
+
+namespace ipctrace {
+
+struct CallStats {
+    uint64_t count = 0, errors = 0, total_ns = 0;
+    uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;
+    std::array<uint64_t, IPC_HIST_SLOTS> hist{};
+    CallStats& operator+=(const CallStats& o);
+};
+
+struct ProcMechStats {
+    uint64_t page_faults = 0, copy_faults = 0;
+    uint64_t voluntary_switches = 0, involuntary_switches = 0;
+    uint64_t signals_sent = 0, signals_delivered = 0;
+    ProcMechStats& operator+=(const ProcMechStats& o);
+};
+
+// One process's use of one IPC object (trace's communication map).
+struct ObjectStats {
+    uint64_t calls = 0, bytes_in = 0, bytes_out = 0;
+};
+
+struct ProcInfo {
+    pid_t ppid = 0;
+    bool exited = false;
+    std::string comm;
+    // > 0: not one process but this many exited ones, folded into one row per command name
+    // once more exited processes were kept than the cap (trace's --keep-exited). Such a row
+    // has a negative key in the Snapshot's maps, never a real pid.
+    uint32_t folded = 0;
+};
+
+// How full one BPF map is: what `trace` reports so a long trace can be watched.
+struct MapOccupancy {
+    uint64_t entries = 0, max_entries = 0;
+};
+
+// What one BPF program of ipctrace cost, from the kernel's own accounting.
+struct ProgramCost {
+    std::string program;
+    uint64_t runs = 0, run_time_ns = 0;
+};
+
+struct Snapshot {
+    // (tgid, mechanism, syscall nr) -> stats
+    std::map<std::tuple<pid_t, Mechanism, unsigned>, CallStats> calls;
+    // (tgid, mechanism) -> stats; MECH_NONE holds what happened outside IPC
+    std::map<std::pair<pid_t, Mechanism>, ProcMechStats> proc_mech;
+    std::map<pid_t, ProcInfo> procs;
+    // (tgid, mechanism, object) -> use; filled only when the tracer tracks objects
+    std::map<std::tuple<pid_t, Mechanism, uint64_t>, ObjectStats> objects;
+    // (mechanism, object) -> path, for the FIFOs, POSIX shm and mq objects the kernel named
+    std::map<std::pair<Mechanism, uint64_t>, std::string> object_names;
+    std::array<uint64_t, DROP_COUNT> drops{};
+    // Occupancy of the kernel's maps when this snapshot was read, by map name.
+    std::map<std::string, MapOccupancy> kernel_maps;
+};
+
+}  // namespace ipctrace

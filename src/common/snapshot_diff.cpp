@@ -1,0 +1,85 @@
+#include "common/snapshot_diff.h"
+
+namespace ipctrace {
+namespace {
+
+uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
+CallStats minus(const CallStats& a, const CallStats& b) {
+    CallStats d;
+    d.count = minus(a.count, b.count);
+    d.errors = minus(a.errors, b.errors);
+    d.total_ns = minus(a.total_ns, b.total_ns);
+    d.bytes_in = minus(a.bytes_in, b.bytes_in);
+    d.bytes_out = minus(a.bytes_out, b.bytes_out);
+    d.bytes_zero_copy = minus(a.bytes_zero_copy, b.bytes_zero_copy);
+    for (size_t i = 0; i < d.hist.size(); ++i) d.hist[i] = minus(a.hist[i], b.hist[i]);
+    return d;
+}
+
+ProcMechStats minus(const ProcMechStats& a, const ProcMechStats& b) {
+    return {minus(a.page_faults, b.page_faults),
+            minus(a.copy_faults, b.copy_faults),
+            minus(a.voluntary_switches, b.voluntary_switches),
+            minus(a.involuntary_switches, b.involuntary_switches),
+            minus(a.signals_sent, b.signals_sent),
+            minus(a.signals_delivered, b.signals_delivered)};
+}
+
+bool empty(const CallStats& c) {
+    // Every call lands in one histogram slot, so count covers the rest.
+    return c.count == 0 && c.bytes_in == 0 && c.bytes_out == 0 && c.bytes_zero_copy == 0;
+}
+
+bool empty(const ProcMechStats& s) {
+    return s.page_faults == 0 && s.copy_faults == 0 && s.voluntary_switches == 0 && s.involuntary_switches == 0 &&
+           s.signals_sent == 0 && s.signals_delivered == 0;
+}
+
+// later - earlier over one map, keeping only entries that changed.
+template <typename Map>
+Map diff_map(const Map& later, const Map& earlier) {
+    Map out;
+    for (const auto& [key, value] : later) {
+        const auto before = earlier.find(key);
+        auto d = before == earlier.end() ? value : minus(value, before->second);
+        if (!empty(d)) out.emplace(key, d);
+    }
+    return out;
+}
+
+}  // namespace
+
+Snapshot snapshot_diff(const Snapshot& later, const Snapshot& earlier) {
+    Snapshot d;
+    d.calls = diff_map(later.calls, earlier.calls);
+    d.proc_mech = diff_map(later.proc_mech, earlier.proc_mech);
+    auto keep_info = [&](pid_t pid) {
+        if (const auto it = later.procs.find(pid); it != later.procs.end()) d.procs.emplace(pid, it->second);
+    };
+    for (const auto& entry : d.calls) keep_info(std::get<0>(entry.first));
+    for (const auto& entry : d.proc_mech) keep_info(entry.first.first);
+    for (size_t i = 0; i < d.drops.size(); ++i) d.drops[i] = minus(later.drops[i], earlier.drops[i]);
+    d.kernel_maps = later.kernel_maps;  // a level, not a count: the later reading's
+    return d;
+}
+
+Snapshot filter_by_comm(const Snapshot& snap, const std::string& comm) {
+    const std::string want = comm.substr(0, IPC_COMM_LEN - 1);
+    auto keep = [&](pid_t pid) {
+        const auto it = snap.procs.find(pid);
+        return it != snap.procs.end() && it->second.comm == want;
+    };
+    Snapshot out;
+    for (const auto& [key, stats] : snap.calls)
+        if (keep(std::get<0>(key))) out.calls.emplace(key, stats);
+    for (const auto& [key, stats] : snap.proc_mech)
+        if (keep(key.first)) out.proc_mech.emplace(key, stats);
+    for (const auto& [pid, info] : snap.procs)
+        if (info.comm == want) out.procs.emplace(pid, info);
+    out.drops = snap.drops;  // what was lost cannot be attributed to a process: keep it all
+    out.kernel_maps = snap.kernel_maps;
+    return out;
+}
+
+}  // namespace ipctrace

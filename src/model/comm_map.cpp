@@ -1,0 +1,362 @@
+#include "model/comm_map.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "common/format.h"
+#include "common/mechanisms.h"
+
+namespace ipctrace {
+namespace {
+
+// A FIFO by its path; a POSIX object by the name its program opened: the path within the
+// mqueue filesystem is the name, and shm_open("/x") is the file /dev/shm/x.
+std::string object_name(Mechanism m, const std::string& path) {
+    constexpr std::string_view dev_shm = "/dev/shm/";
+    if (m == MECH_POSIX_SHM && path.size() > dev_shm.size() && path.compare(0, dev_shm.size(), dev_shm) == 0)
+        return path.substr(dev_shm.size() - 1);
+    return path;
+}
+
+// Matches object_of_file() in bpf/ipctrace.bpf.c.
+std::string object_label(Mechanism m, uint64_t object) {
+    const std::string key(mechanism_key(m));
+    switch (m) {
+        case MECH_PIPE:
+        case MECH_FIFO:
+        case MECH_POSIX_MQ:
+        case MECH_POSIX_SHM:
+        case MECH_FILE:
+            return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
+        case MECH_SYSV_SHM:
+        case MECH_SYSV_SEM:
+        case MECH_SYSV_MSG:
+            return fmt("%s:id %llu", key.c_str(), static_cast<unsigned long long>(object));
+        case MECH_TCP:
+        case MECH_UDP:
+            if (object >> 32) return fmt("%s:port %llu<->%llu", key.c_str(), static_cast<unsigned long long>(object >> 48),
+                                         static_cast<unsigned long long>((object >> 32) & 0xffff));
+            return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
+        case MECH_SIGNAL:
+            return fmt("signal:to pid %llu", static_cast<unsigned long long>(object));
+        case MECH_UNIX_STREAM:
+        case MECH_UNIX_DGRAM:
+            // The socket inodes `ss -x` and /proc/PID/fd show: the pair, or a lone socket.
+            if (object >> 32) return fmt("%s:[%llu<->%llu]", key.c_str(), static_cast<unsigned long long>(object >> 32),
+                                         static_cast<unsigned long long>(object & 0xffffffff));
+            return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
+        default:
+            // an eventfd is a kernel object without a number of its own
+            return fmt("%s:#%04llx", key.c_str(), static_cast<unsigned long long>((object >> 6) & 0xffff));
+    }
+}
+
+std::string comm_of(const Snapshot& snap, pid_t pid) {
+    const auto it = snap.procs.find(pid);
+    return it != snap.procs.end() ? it->second.comm : "?";
+}
+
+// A call on a unix socket whose peer had closed is counted under that socket's inode alone
+// (the kernel cannot name the pair any more): give it to the one pair holding that inode.
+std::map<std::pair<Mechanism, uint64_t>, uint64_t> unix_orphans(const Snapshot& snap) {
+    std::map<std::pair<Mechanism, uint64_t>, std::set<uint64_t>> pairs_of;  // (mechanism, inode) -> pairs
+    for (const auto& [key, use] : snap.objects) {
+        const auto& [pid, mech, object] = key;
+        if ((mech == MECH_UNIX_STREAM || mech == MECH_UNIX_DGRAM) && object >> 32) {
+            pairs_of[{mech, object >> 32}].insert(object);
+            pairs_of[{mech, object & 0xffffffff}].insert(object);
+        }
+    }
+    std::map<std::pair<Mechanism, uint64_t>, uint64_t> out;
+    for (const auto& [ino, pairs] : pairs_of)
+        if (pairs.size() == 1) out[ino] = *pairs.begin();
+    return out;
+}
+
+// Merges `use` into `into` (the same process on the same object under two numbers).
+void add_use(ObjectStats& into, const ObjectStats& use) {
+    into.calls += use.calls;
+    into.bytes_in += use.bytes_in;
+    into.bytes_out += use.bytes_out;
+}
+
+}  // namespace
+
+CommMap build_comm_map(const Snapshot& snap) {
+    const auto orphans = unix_orphans(snap);
+    std::map<std::tuple<Mechanism, uint64_t, pid_t>, ObjectStats> uses;
+    for (const auto& [key, use] : snap.objects) {
+        const auto& [pid, mech, object] = key;
+        const auto pair = orphans.find({mech, object});
+        add_use(uses[{mech, pair != orphans.end() ? pair->second : object, pid}], use);
+    }
+    std::map<std::pair<Mechanism, uint64_t>, SharedObject> by_object;
+    for (const auto& [key, use] : uses) {
+        const auto& [mech, object, pid] = key;
+        SharedObject& o = by_object[{mech, object}];
+        o.mechanism = mech;
+        o.object = object;
+        o.users.push_back({pid, comm_of(snap, pid), use});
+    }
+    CommMap map;
+    for (auto& [key, o] : by_object) {
+        const auto name = snap.object_names.find({o.mechanism, o.object});
+        o.label = name != snap.object_names.end() ? std::string(mechanism_key(o.mechanism)) + ":" + object_name(o.mechanism, name->second)
+                                                  : object_label(o.mechanism, o.object);
+        std::sort(o.users.begin(), o.users.end(), [](const ObjectUser& a, const ObjectUser& b) { return a.pid < b.pid; });
+        if (o.mechanism == MECH_SIGNAL) {
+            // The object is the receiver: each sender -> that pid.
+            for (const auto& u : o.users)
+                map.edges.push_back({u.pid, static_cast<pid_t>(o.object), u.comm, comm_of(snap, static_cast<pid_t>(o.object)), o.mechanism,
+                                     o.object, o.label, 0, u.use.calls, true});
+        } else {
+            bool data = false;
+            for (const auto& u : o.users) data = data || u.use.bytes_in || u.use.bytes_out;
+            for (const auto& w : o.users)
+                for (const auto& r : o.users) {
+                    if (w.pid == r.pid) continue;
+                    if (data && w.use.bytes_in && r.use.bytes_out)
+                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, std::min(w.use.bytes_in, r.use.bytes_out),
+                                             w.use.calls + r.use.calls, true});
+                    else if (!data && w.pid < r.pid)
+                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, 0, w.use.calls + r.use.calls, false});
+                }
+        }
+        map.objects.push_back(std::move(o));
+    }
+    auto calls = [](const SharedObject& o) {
+        uint64_t n = 0;
+        for (const auto& u : o.users) n += u.use.calls;
+        return n;
+    };
+    std::stable_sort(map.objects.begin(), map.objects.end(), [&](const SharedObject& a, const SharedObject& b) { return calls(a) > calls(b); });
+    std::stable_sort(map.edges.begin(), map.edges.end(), [](const Edge& a, const Edge& b) {
+        return a.bytes != b.bytes ? a.bytes > b.bytes : a.calls > b.calls;
+    });
+    return map;
+}
+
+namespace {
+
+// Turns a link around: right becomes left. Only for links of one process on each side.
+Link reversed(const Link& l) {
+    Link r = l;
+    r.left = {l.right};
+    r.left_comm = l.right_comm;
+    r.right = l.left.front();
+    r.right_comm = l.left_comm;
+    r.bytes_right = l.bytes_left;
+    r.bytes_left = l.bytes_right;
+    r.to_right = l.to_left;
+    r.to_left = l.to_right;
+    return r;
+}
+
+void merge_into(Link& into, const Link& from) {
+    for (const auto& o : from.objects)
+        if (std::find(into.objects.begin(), into.objects.end(), o) == into.objects.end()) into.objects.push_back(o);
+    into.bytes_right += from.bytes_right;
+    into.bytes_left += from.bytes_left;
+    into.calls += from.calls;
+    into.to_right = into.to_right || from.to_right;
+    into.to_left = into.to_left || from.to_left;
+    into.shared = into.shared || from.shared;
+}
+
+// "unix_stream connections", "pipes", … for "via N …".
+std::string plural(Mechanism m) {
+    switch (m) {
+        case MECH_UNIX_STREAM:
+        case MECH_TCP:
+            return std::string(mechanism_key(m)) + " connections";
+        case MECH_UNIX_DGRAM:
+        case MECH_UDP:
+            return std::string(mechanism_key(m)) + " sockets";
+        case MECH_PIPE:
+            return "pipes";
+        case MECH_FIFO:
+            return "FIFOs";
+        case MECH_SIGNAL:
+            return "signal targets";
+        default:
+            return std::string(mechanism_key(m)) + " objects";
+    }
+}
+
+std::string via(const Link& l) { return l.objects.size() == 1 ? l.objects.front().second : fmt("%zu %s", l.objects.size(), plural(l.mechanism).c_str()); }
+
+// The link read left to right: one way (arrow "->", turned so data flows to the right) or
+// both ways ("<->"), and what went: bytes each way, or calls when no data moved.
+struct Reading {
+    Link link;
+    bool both_ways;
+    std::string arrow, amount;
+};
+
+Reading reading(const Link& l) {
+    Reading r{l, false, "", ""};
+    const bool one_way = (l.to_right != l.to_left) && !l.shared;
+    if (one_way && l.to_left && l.left.size() == 1) r.link = reversed(l);
+    r.both_ways = !one_way;
+    const Link& k = r.link;
+    // A group on the left that only receives keeps its place: its arrow points at it.
+    r.arrow = r.both_ways ? "<->" : k.to_right ? "->" : "<-";
+    if (k.bytes_right + k.bytes_left == 0)
+        r.amount = fmt("%llu calls", static_cast<unsigned long long>(k.calls));
+    else if (!r.both_ways)
+        r.amount = format_bytes(static_cast<double>(k.to_right ? k.bytes_right : k.bytes_left));
+    else
+        r.amount = format_bytes(static_cast<double>(k.bytes_right)) + " -> / " + format_bytes(static_cast<double>(k.bytes_left)) + " <-";
+    return r;
+}
+
+std::string left_name(const Link& l) {
+    if (l.left.size() == 1) return fmt("%s[%d]", l.left_comm.c_str(), l.left.front());
+    std::string pids;
+    for (size_t i = 0; i < l.left.size() && i < 3; ++i) pids += fmt(i ? ",%d" : "%d", l.left[i]);
+    if (l.left.size() > 3) pids += fmt(",… %zu processes", l.left.size());
+    return fmt("%s[%s]", l.left_comm.c_str(), pids.c_str());
+}
+
+}  // namespace
+
+std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
+    // Edges -> one link per (lower pid, higher pid, mechanism); an object's calls count once.
+    std::map<std::tuple<pid_t, pid_t, Mechanism>, Link> pairs;
+    for (const auto& e : map.edges) {
+        const bool forward = e.from < e.to;
+        Link& l = pairs[{std::min(e.from, e.to), std::max(e.from, e.to), e.mechanism}];
+        if (l.left.empty()) {
+            l.left = {forward ? e.from : e.to};
+            l.left_comm = forward ? e.from_comm : e.to_comm;
+            l.right = forward ? e.to : e.from;
+            l.right_comm = forward ? e.to_comm : e.from_comm;
+            l.mechanism = e.mechanism;
+        }
+        const std::pair<uint64_t, std::string> object{e.object, e.via};
+        if (std::find(l.objects.begin(), l.objects.end(), object) == l.objects.end()) {
+            l.objects.push_back(object);
+            l.calls += e.calls;  // both ends' calls on the object, the same on both of its edges
+        }
+        if (!e.directed)
+            l.shared = true;
+        else if (forward) {
+            l.to_right = true;
+            l.bytes_right += e.bytes;
+        } else {
+            l.to_left = true;
+            l.bytes_left += e.bytes;
+        }
+    }
+    std::vector<Link> links;
+    if (!fold_processes) {
+        for (auto& [key, l] : pairs) links.push_back(std::move(l));
+    } else {
+        // A link can fold on either end: as one of several processes named alike around a hub.
+        // Each link goes to the side with the larger group; groups of one stay as they are.
+        using Group = std::tuple<pid_t, Mechanism, std::string>;  // hub, mechanism, the others' name
+        std::map<Group, size_t> size;
+        for (const auto& [key, l] : pairs) {
+            ++size[{l.right, l.mechanism, l.left_comm}];
+            ++size[{l.left.front(), l.mechanism, l.right_comm}];
+        }
+        std::map<Group, std::vector<Link>> groups;
+        for (const auto& [key, l] : pairs) {
+            const Group at_right{l.right, l.mechanism, l.left_comm}, at_left{l.left.front(), l.mechanism, l.right_comm};
+            if (size[at_left] > size[at_right])
+                groups[at_left].push_back(reversed(l));  // the hub on the right
+            else
+                groups[at_right].push_back(l);
+        }
+        for (auto& [group, members] : groups) {
+            if (members.size() == 1) {
+                links.push_back(std::move(members.front()));
+                continue;
+            }
+            Link folded = members.front();
+            folded.objects.clear();
+            folded.bytes_right = folded.bytes_left = folded.calls = 0;
+            folded.to_right = folded.to_left = folded.shared = false;
+            folded.left.clear();
+            for (const auto& m : members) {
+                folded.left.push_back(m.left.front());
+                merge_into(folded, m);
+            }
+            std::sort(folded.left.begin(), folded.left.end());
+            links.push_back(std::move(folded));
+        }
+    }
+    std::stable_sort(links.begin(), links.end(), [](const Link& a, const Link& b) {
+        const uint64_t ba = a.bytes_right + a.bytes_left, bb = b.bytes_right + b.bytes_left;
+        return ba != bb ? ba > bb : a.calls > b.calls;
+    });
+    return links;
+}
+
+std::string comm_map_text(const CommMap& map, size_t max_lines) {
+    if (map.edges.empty()) return "\nCommunication map: no IPC object was used by two traced processes.\n";
+    const auto links = fold_comm_map(map, true);
+    std::string out = "\nCommunication map (who talks to whom):\n";
+    for (size_t i = 0; i < links.size() && i < max_lines; ++i) {
+        const Reading r = reading(links[i]);
+        out += fmt("  %s %s %s[%d] via %s, %s\n", left_name(r.link).c_str(), r.arrow.c_str(), r.link.right_comm.c_str(),
+                   r.link.right, via(r.link).c_str(), r.amount.c_str());
+    }
+    if (links.size() > max_lines)
+        out += fmt("  … %zu more links (--json has every edge, --dot the whole map)\n", links.size() - max_lines);
+    return out;
+}
+
+nlohmann::ordered_json comm_map_json(const CommMap& map) {
+    nlohmann::ordered_json nodes = nlohmann::ordered_json::array(), edges = nlohmann::ordered_json::array(),
+                           objects = nlohmann::ordered_json::array();
+    std::set<pid_t> seen;
+    auto node = [&](pid_t pid, const std::string& comm) {
+        if (seen.insert(pid).second) nodes.push_back({{"pid", pid}, {"comm", comm}});
+    };
+    for (const auto& e : map.edges) {
+        node(e.from, e.from_comm);
+        node(e.to, e.to_comm);
+        edges.push_back({{"from", e.from}, {"to", e.to}, {"mechanism", std::string(mechanism_key(e.mechanism))}, {"object", e.via},
+                         {"bytes", e.bytes}, {"calls", e.calls}, {"directed", e.directed}});
+    }
+    for (const auto& o : map.objects) {
+        nlohmann::ordered_json users = nlohmann::ordered_json::array();
+        for (const auto& u : o.users)
+            users.push_back({{"pid", u.pid}, {"comm", u.comm}, {"calls", u.use.calls}, {"bytes_to_kernel", u.use.bytes_in},
+                             {"bytes_from_kernel", u.use.bytes_out}});
+        objects.push_back({{"object", o.label}, {"mechanism", std::string(mechanism_key(o.mechanism))}, {"users", users}});
+    }
+    return {{"nodes", nodes}, {"edges", edges}, {"objects", objects}};
+}
+
+// A comm or a FIFO's path is whatever a program chose: keep it inside its DOT string.
+static std::string dot_escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string comm_map_dot(const CommMap& map) {
+    std::string out = "digraph ipctrace {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];\n";
+    std::set<pid_t> seen;
+    for (const auto& e : map.edges)
+        for (const auto& [pid, comm] : {std::pair{e.from, e.from_comm}, std::pair{e.to, e.to_comm}})
+            if (seen.insert(pid).second) out += fmt("  p%d [label=\"%s\\n%d\"];\n", pid, dot_escape(comm).c_str(), pid);
+    // One arrow per pair of processes and mechanism: every process stays a node of its own.
+    for (const auto& link : fold_comm_map(map, false)) {
+        const Reading r = reading(link);
+        out += fmt("  p%d -> p%d [label=\"%s\\n%s\"%s];\n", r.link.left.front(), r.link.right, dot_escape(via(r.link)).c_str(), r.amount.c_str(),
+                   !r.both_ways                 ? ""
+                   : r.link.to_right || r.link.to_left ? ", dir=both"
+                                                       : ", dir=both, style=dashed");
+    }
+    return out + "}\n";
+}
+
+}  // namespace ipctrace

@@ -1,0 +1,132 @@
+#include "model/compare_verdict.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+
+#include "common/format.h"
+
+namespace ipctrace {
+namespace {
+
+std::string speed_text(const RunFigures& f) {
+    return f.message_size ? format_bytes(f.throughput_mib_s * 1048576.0) + "/s" : fmt("%.0f msg/s", f.messages_per_s);
+}
+
+std::string size_text(uint64_t size) { return size ? format_bytes(static_cast<double>(size)) : std::string("no payload"); }
+
+std::string costs(const RunFigures& f) {
+    return fmt("%.2f bytes copied through the kernel per payload byte, %.2f syscalls%s and %.2f context switches per message, "
+               "%s per call",
+               f.copies_per_byte, f.syscalls_per_message, f.top_syscall.empty() ? "" : (" (mostly " + f.top_syscall + ")").c_str(),
+               f.context_switches_per_message, format_ns(f.ns_per_call).c_str());
+}
+
+// Why `slow` lost to `fast`, from the costs both paid per message, the largest first.
+std::string explain_gap(const RunFigures& fast, const RunFigures& slow) {
+    const double ratio = speed(slow) > 0 ? speed(fast) / speed(slow) : 0;
+    const double extra_copy_bytes = (slow.copies_per_byte - fast.copies_per_byte) * static_cast<double>(slow.message_size);
+    const double extra_syscalls = slow.syscalls_per_message - fast.syscalls_per_message;
+    const double extra_switches = slow.context_switches_per_message - fast.context_switches_per_message;
+    const std::string at = size_text(slow.message_size);
+    std::string s = fmt("%s (%.1fx slower): %s. ", slow.workload.c_str(), ratio, costs(slow).c_str());
+    if (ratio < 1.10)
+        return s + fmt("Within 10 %%: at %s what one pays in copies costs about what the other pays to synchronise.", at.c_str());
+    // A 4 KiB copy costs about what a syscall entry and exit costs: past that, bytes dominate.
+    if (extra_copy_bytes >= 4096)
+        return s + fmt("At %s the copies dominate: %s more through the kernel per message than %s.", at.c_str(),
+                       format_bytes(extra_copy_bytes).c_str(), fast.workload.c_str());
+    // A context switch or a syscall costs a microsecond or so: a fifth more per message shows.
+    if (extra_switches > 0.2 && extra_switches >= extra_syscalls)
+        return s + fmt("At %s the context switches dominate: %.2f more per message than %s.", at.c_str(), extra_switches, fast.workload.c_str());
+    if (extra_syscalls > 0.2)
+        return s + fmt("At %s the syscalls dominate: %.2f more per message than %s.", at.c_str(), extra_syscalls, fast.workload.c_str());
+    // Calls that move data can be compared per call; a shared-memory workload's calls only
+    // wait for the peer, so their length says how long the peer took, not what the kernel did.
+    if (slow.copies_per_byte > 0 && fast.copies_per_byte > 0 && slow.ns_per_call > 1.3 * fast.ns_per_call)
+        return s + fmt("Much the same calls per message, but each took %s against %s's %s: the gap is the kernel path behind each call.",
+                       format_ns(slow.ns_per_call).c_str(), fast.workload.c_str(), format_ns(fast.ns_per_call).c_str());
+    if (extra_copy_bytes > 0)
+        return s + fmt("The copies (%s more per message) are the measured difference.", format_bytes(extra_copy_bytes).c_str());
+    if (slow.copies_per_byte == 0)
+        return s + fmt("It copied nothing and made no more syscalls or context switches per message than %s; its calls are waits for "
+                       "the other side: the time goes to moving the bytes through memory (cache misses, bandwidth), which syscall "
+                       "tracing cannot see.",
+                       fast.workload.c_str());
+    return s + fmt("It made no more copies, syscalls or context switches per message than %s, and its calls were no slower: the "
+                   "cost is outside the syscalls (memory traffic, cache misses), which syscall tracing cannot see.",
+                   fast.workload.c_str());
+}
+
+}  // namespace
+
+std::vector<ComparedRow> rank(std::vector<ComparedRow> rows) {
+    std::stable_sort(rows.begin(), rows.end(), [](const ComparedRow& a, const ComparedRow& b) { return speed(a.median) > speed(b.median); });
+    return rows;
+}
+
+std::vector<std::string> verdict_for_size(const std::vector<ComparedRow>& ranked) {
+    std::vector<std::string> out;
+    if (ranked.empty()) return out;
+    const RunFigures& fast = ranked.front().median;
+    std::string lead = fmt("At %s messages %s was fastest (%s)", size_text(fast.message_size).c_str(), fast.workload.c_str(),
+                           speed_text(fast).c_str());
+    for (size_t i = 1; i < ranked.size(); ++i) {
+        const RunFigures& other = ranked[i].median;
+        const double ratio = speed(other) > 0 ? speed(fast) / speed(other) : 0;
+        lead += fmt("%s %.1fx %s (%s)", i == 1 ? ":" : ",", ratio, other.workload.c_str(), speed_text(other).c_str());
+    }
+    out.push_back(lead + ". " + fast.workload + ": " + costs(fast) + ".");
+    for (size_t i = 1; i < ranked.size(); ++i) out.push_back(explain_gap(fast, ranked[i].median));
+
+    // The usual story says shared memory wins; say so when it did not, and why.
+    if (!is_shared_memory(fast.workload)) {
+        for (const auto& row : ranked) {
+            const RunFigures& shm = row.median;
+            if (!is_shared_memory(shm.workload)) continue;
+            const bool paid_more = shm.syscalls_per_message > fast.syscalls_per_message + 0.1 ||
+                                   shm.context_switches_per_message > fast.context_switches_per_message + 0.1;
+            if (paid_more)
+                out.push_back(fmt("Here shared memory did not win: %s (sync %s) copied nothing but paid %.2f syscalls and %.2f context "
+                                  "switches per message to synchronise, against %.2f and %.2f for %s, whose copies cost little at %s. "
+                                  "Synchronisation, not copying, dominates here; try larger messages or --sync spin.",
+                                  shm.workload.c_str(), shm.sync.c_str(), shm.syscalls_per_message, shm.context_switches_per_message,
+                                  fast.syscalls_per_message, fast.context_switches_per_message, fast.workload.c_str(),
+                                  size_text(fast.message_size).c_str()));
+            else
+                out.push_back(fmt("Here shared memory did not win although %s copied nothing and made no more syscalls or context "
+                                  "switches per message than %s: at %s the cost is in memory itself (a ring of large slots outgrows "
+                                  "the CPU caches; %.1f page faults per MiB), which syscall tracing cannot see.",
+                                  shm.workload.c_str(), fast.workload.c_str(), size_text(fast.message_size).c_str(),
+                                  shm.page_faults_per_mib));
+            break;
+        }
+    }
+    std::string varied;
+    for (const auto& row : ranked)
+        if (row.wide_spread()) varied += (varied.empty() ? "" : ", ") + row.median.workload;
+    if (!varied.empty())
+        out.push_back("Throughput varied by more than 25 % between runs for " + varied +
+                      ": the machine was busy or the runs too short; rerun with --repeat 5 or a larger --bytes.");
+    return out;
+}
+
+std::vector<std::string> verdict_for_sweep(const std::vector<std::vector<ComparedRow>>& ranked_by_size) {
+    std::vector<std::string> out;
+    for (size_t i = 1; i < ranked_by_size.size(); ++i) {
+        const auto& before = ranked_by_size[i - 1];
+        const auto& after = ranked_by_size[i];
+        if (before.empty() || after.empty()) continue;
+        const RunFigures& a = before.front().median;
+        const RunFigures& b = after.front().median;
+        if (a.workload != b.workload)
+            out.push_back(fmt("The winner changes between %s and %s: %s up to %s, %s from %s on.", size_text(a.message_size).c_str(),
+                              size_text(b.message_size).c_str(), a.workload.c_str(), size_text(a.message_size).c_str(),
+                              b.workload.c_str(), size_text(b.message_size).c_str()));
+    }
+    if (out.empty() && !ranked_by_size.empty() && !ranked_by_size.front().empty())
+        out.push_back(fmt("%s was fastest at every size measured.", ranked_by_size.front().front().median.workload.c_str()));
+    return out;
+}
+
+}  // namespace ipctrace

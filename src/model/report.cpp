@@ -1,0 +1,74 @@
+#include "model/report.h"
+
+#include <cmath>
+
+namespace ipctrace {
+
+MechanismFigures& MechanismFigures::operator+=(const MechanismFigures& o) {
+    for (const auto& [nr, stats] : o.syscalls) syscalls[nr] += stats;
+    calls += o.calls;
+    events += o.events;
+    return *this;
+}
+
+uint64_t Report::lost_events() const {
+    // An unresolved fault is still counted (as "other"); only its attribution is lost.
+    uint64_t n = 0;
+    for (unsigned reason = 0; reason < DROP_COUNT; ++reason)
+        if (reason != DROP_FAULT_UNRESOLVED) n += drops[reason];
+    return n;
+}
+
+Report build_report(const Snapshot& snap) {
+    Report report;
+    std::map<pid_t, ProcessFigures> by_pid;
+    for (const auto& [key, stats] : snap.calls) {
+        const auto& [pid, mech, nr] = key;
+        MechanismFigures& m = by_pid[pid].mechanisms[mech];
+        m.syscalls[nr] += stats;
+        m.calls += stats;
+    }
+    for (const auto& [key, stats] : snap.proc_mech) by_pid[key.first].mechanisms[key.second].events += stats;
+    for (auto& [pid, proc] : by_pid) {
+        proc.pid = pid;
+        if (auto it = snap.procs.find(pid); it != snap.procs.end()) proc.info = it->second;
+        for (const auto& [mech, figures] : proc.mechanisms) report.mechanisms[mech] += figures;
+        report.processes.push_back(std::move(proc));
+    }
+    report.drops = snap.drops;
+    return report;
+}
+
+uint64_t quantile_ns(const std::array<uint64_t, IPC_HIST_SLOTS>& hist, double q) {
+    uint64_t total = 0;
+    for (uint64_t n : hist) total += n;
+    if (total == 0) return 0;
+    const double rank = q * static_cast<double>(total);
+    double seen = 0;
+    for (size_t slot = 0; slot < hist.size(); ++slot) {
+        if (hist[slot] == 0) continue;
+        if (seen + static_cast<double>(hist[slot]) >= rank) {
+            // slot k holds [2^k, 2^(k+1)); slot 0 also holds 0 and 1.
+            const double low = slot == 0 ? 0.0 : std::ldexp(1.0, static_cast<int>(slot));
+            const double high = std::ldexp(1.0, static_cast<int>(slot) + 1);
+            const double within = (rank - seen) / static_cast<double>(hist[slot]);
+            return static_cast<uint64_t>(low + within * (high - low));
+        }
+        seen += static_cast<double>(hist[slot]);
+    }
+    return 0;
+}
+
+std::string drop_key(unsigned reason) {
+    switch (reason) {
+        case DROP_INFLIGHT_FULL: return "inflight_full";
+        case DROP_STATS_FULL: return "stats_full";
+        case DROP_PROC_FULL: return "proc_table_full";
+        case DROP_TARGETS_FULL: return "targets_full";
+        case DROP_FAULT_UNRESOLVED: return "fault_unresolved";
+        case DROP_OBJECTS_FULL: return "objects_full";
+    }
+    return "unknown";
+}
+
+}  // namespace ipctrace

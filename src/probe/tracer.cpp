@@ -1,0 +1,252 @@
+#include "probe/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <vector>
+
+#include "probe/heap_prefault.h"
+#include "ipctrace.skel.h"
+
+namespace ipctrace {
+namespace {
+
+bool g_verbose = false;
+
+int print_libbpf(enum libbpf_print_level level, const char* fmt, va_list args) {
+    if (level == LIBBPF_DEBUG || !g_verbose) return 0;
+    return std::vfprintf(stderr, fmt, args);
+}
+
+std::string error_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+// Iterates a map's keys, calling fn(key, values-of-every-CPU).
+template <typename Key, typename Value, typename Fn>
+void for_each_percpu(int fd, Fn fn) {
+    const int ncpus = libbpf_num_possible_cpus();
+    std::vector<Value> values(ncpus > 0 ? ncpus : 1);
+    Key key{}, next{};
+    Key* prev = nullptr;
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        if (bpf_map_lookup_elem(fd, &next, values.data()) == 0) fn(next, values);
+        key = next;
+        prev = &key;
+    }
+}
+
+template <typename Key, typename Value, typename Fn>
+void for_each(int fd, Fn fn) {
+    Key key{}, next{};
+    Key* prev = nullptr;
+    Value value{};
+    while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+        if (bpf_map_lookup_elem(fd, &next, &value) == 0) fn(next, value);
+        key = next;
+        prev = &key;
+    }
+}
+
+}  // namespace
+
+CallStats& CallStats::operator+=(const CallStats& o) {
+    count += o.count;
+    errors += o.errors;
+    total_ns += o.total_ns;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    bytes_zero_copy += o.bytes_zero_copy;
+    for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
+    return *this;
+}
+
+ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
+    page_faults += o.page_faults;
+    copy_faults += o.copy_faults;
+    voluntary_switches += o.voluntary_switches;
+    involuntary_switches += o.involuntary_switches;
+    signals_sent += o.signals_sent;
+    signals_delivered += o.signals_delivered;
+    return *this;
+}
+
+void Tracer::SkeletonDeleter::operator()(ipctrace_bpf* skel) const { ipctrace_bpf__destroy(skel); }
+void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
+
+MapSizes map_sizes(uint32_t max_procs) {
+    if (max_procs == 0) return {8192, 16384, 16384};  // the sizes in ipctrace.bpf.c
+    // A process has a few statistics entries (one per syscall and mechanism it used): the
+    // statistics tables keep their size unless more processes call for more room.
+    const uint32_t stats = max_procs > 8192 ? max_procs * 2 : 16384;
+    return {max_procs, max_procs, stats};
+}
+
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs) {
+    g_verbose = verbose;
+    libbpf_set_print(print_libbpf);
+    const HeapPrefault heap_for_load(HeapPrefault::for_kernel_btf());
+    skel_.reset(ipctrace_bpf__open());
+    if (!skel_) throw TraceError("open BPF object: " + error_text(errno));
+    skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
+    skel_->rodata->target_cgroup = cgroup_id;
+    skel_->rodata->track_objects = track_objects;
+    // The per-object tables only serve trace's map: unused, one entry each is enough.
+    if (!track_objects) {
+        bpf_map__set_max_entries(skel_->maps.objects, 1);
+        bpf_map__set_max_entries(skel_->maps.object_names, 1);
+    }
+    if (max_procs) {
+        const MapSizes sizes = map_sizes(max_procs);
+        bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
+        bpf_map__set_max_entries(skel_->maps.procs, sizes.procs);
+        bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);
+        bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
+        if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);
+    }
+    skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
+    if (int err = ipctrace_bpf__load(skel_.get()))
+        throw TraceError("load BPF programs: " + error_text(err) + (verbose ? "" : " (run with -v for the verifier log)"));
+}
+
+Tracer::~Tracer() {
+    if (stats_fd_ >= 0) close(stats_fd_);
+}
+
+void Tracer::enable_self_cost() {
+    if (stats_fd_ >= 0) return;
+    stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
+    if (stats_fd_ < 0) throw TraceError("enable BPF run-time statistics: " + error_text(errno));
+}
+
+std::vector<ProgramCost> Tracer::self_cost() const {
+    std::vector<ProgramCost> costs;
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        bpf_prog_info info{};
+        uint32_t len = sizeof info;
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
+            costs.push_back({bpf_program__name(prog), info.run_cnt, info.run_time_ns});
+    }
+    return costs;
+}
+
+void Tracer::add_target(pid_t tgid) {
+    const uint32_t key = static_cast<uint32_t>(tgid);
+    const uint8_t one = 1;
+    if (bpf_map_update_elem(bpf_map__fd(skel_->maps.targets), &key, &one, BPF_ANY))
+        throw TraceError("add pid " + std::to_string(tgid) + " to the targets map: " + error_text(errno));
+}
+
+void Tracer::attach() {
+    bpf_program* prog = nullptr;
+    bpf_object__for_each_program(prog, skel_->obj) {
+        bpf_link* link = bpf_program__attach(prog);
+        if (!link) {
+            const int err = errno;
+            links_.clear();
+            throw TraceError(std::string("attach ") + bpf_program__section_name(prog) + ": " + error_text(err));
+        }
+        links_.emplace_back(link);
+    }
+}
+
+void Tracer::detach() { links_.clear(); }
+
+Snapshot Tracer::snapshot() const {
+    Snapshot snap;
+    for_each_percpu<syscall_key, syscall_stats>(
+        bpf_map__fd(skel_->maps.syscall_stats), [&](const syscall_key& k, const std::vector<syscall_stats>& per_cpu) {
+            CallStats& out = snap.calls[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.nr}];
+            for (const auto& v : per_cpu) {
+                CallStats c;
+                c.count = v.count;
+                c.errors = v.errors;
+                c.total_ns = v.total_ns;
+                c.bytes_in = v.bytes_in;
+                c.bytes_out = v.bytes_out;
+                c.bytes_zero_copy = v.bytes_zero_copy;
+                for (size_t i = 0; i < c.hist.size(); ++i) c.hist[i] = v.hist[i];
+                out += c;
+            }
+        });
+    for_each_percpu<proc_mech_key, proc_mech_stats>(
+        bpf_map__fd(skel_->maps.proc_mech_stats),
+        [&](const proc_mech_key& k, const std::vector<proc_mech_stats>& per_cpu) {
+            ProcMechStats& out = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
+            for (const auto& v : per_cpu)
+                out += ProcMechStats{v.page_faults,          v.copy_faults,  v.voluntary_switches,
+                                     v.involuntary_switches, v.signals_sent, v.signals_delivered};
+        });
+    for_each_percpu<object_key, object_stats>(
+        bpf_map__fd(skel_->maps.objects), [&](const object_key& k, const std::vector<object_stats>& per_cpu) {
+            ObjectStats& out = snap.objects[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.object}];
+            for (const auto& v : per_cpu) {
+                out.calls += v.calls;
+                out.bytes_in += v.bytes_in;
+                out.bytes_out += v.bytes_out;
+            }
+        });
+    // Parts from the file up: the path is them in reverse, "…" when the walk stopped short.
+    for_each<object_key, object_name>(bpf_map__fd(skel_->maps.object_names), [&](const object_key& k, const object_name& n) {
+        std::string path = n.truncated ? "…" : "";
+        for (unsigned i = std::min<unsigned>(n.depth, IPC_NAME_PARTS); i-- > 0;)
+            path += "/" + std::string(n.part[i], strnlen(n.part[i], sizeof n.part[i]));
+        if (!path.empty()) snap.object_names[{static_cast<Mechanism>(k.mechanism), k.object}] = path;
+    });
+    for_each<uint32_t, proc_info>(bpf_map__fd(skel_->maps.procs), [&](uint32_t tgid, const proc_info& info) {
+        snap.procs[static_cast<pid_t>(tgid)] =
+            ProcInfo{static_cast<pid_t>(info.ppid), info.exited != 0, std::string(info.comm, strnlen(info.comm, sizeof info.comm))};
+    });
+    const int ncpus = libbpf_num_possible_cpus();
+    std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
+    for (uint32_t reason = 0; reason < DROP_COUNT; ++reason) {
+        if (bpf_map_lookup_elem(bpf_map__fd(skel_->maps.drops), &reason, per_cpu.data()) == 0)
+            for (uint64_t n : per_cpu) snap.drops[reason] += n;
+    }
+    uint64_t targets = 0;
+    {
+        uint32_t key = 0, next = 0;
+        const uint32_t* prev = nullptr;
+        while (bpf_map_get_next_key(bpf_map__fd(skel_->maps.targets), prev, &next) == 0) {
+            ++targets;
+            key = next;
+            prev = &key;
+        }
+    }
+    auto occupancy = [](const bpf_map* map, uint64_t entries) { return MapOccupancy{entries, bpf_map__max_entries(map)}; };
+    snap.kernel_maps = {{"targets", occupancy(skel_->maps.targets, targets)},
+                        {"procs", occupancy(skel_->maps.procs, snap.procs.size())},
+                        {"syscall_stats", occupancy(skel_->maps.syscall_stats, snap.calls.size())},
+                        {"proc_mech_stats", occupancy(skel_->maps.proc_mech_stats, snap.proc_mech.size())},
+                        {"objects", occupancy(skel_->maps.objects, snap.objects.size())}};
+    return snap;
+}
+
+void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
+    // ENOENT is fine: the key was never there (a process that made no call of some kind).
+    for (pid_t pid : tgids) {
+        const auto tgid = static_cast<uint32_t>(pid);
+        for (auto it = snap.calls.lower_bound({pid, Mechanism{}, 0}); it != snap.calls.end() && std::get<0>(it->first) == pid; ++it) {
+            syscall_key key{};
+            key.tgid = tgid;
+            key.nr = static_cast<unsigned short>(std::get<2>(it->first));
+            key.mechanism = static_cast<unsigned char>(std::get<1>(it->first));
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.syscall_stats), &key);
+        }
+        for (auto it = snap.proc_mech.lower_bound({pid, Mechanism{}}); it != snap.proc_mech.end() && it->first.first == pid; ++it) {
+            proc_mech_key key{tgid, static_cast<unsigned>(it->first.second)};
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_mech_stats), &key);
+        }
+        for (auto it = snap.objects.lower_bound({pid, Mechanism{}, 0}); it != snap.objects.end() && std::get<0>(it->first) == pid; ++it) {
+            object_key key{tgid, static_cast<unsigned>(std::get<1>(it->first)), std::get<2>(it->first)};
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.objects), &key);
+        }
+        bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &tgid);
+        bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &tgid);
+    }
+}
+
+}  // namespace ipctrace

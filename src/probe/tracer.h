@@ -1,0 +1,73 @@
+// Owns the BPF skeleton: opens, loads and attaches the probes, fills the target set,
+// and reads the in-kernel aggregates. Every libbpf object is released by RAII.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/snapshot.h"
+
+struct ipctrace_bpf;
+struct bpf_link;
+
+namespace ipctrace {
+
+struct TraceError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Tracer {
+public:
+    // Targets: the pids given to add_target() and their descendants; All: every process
+    // but ipctrace; Cgroup: every process in the cgroup (v2) whose id is `cgroup_id`.
+    enum class Scope { Targets, All, Cgroup };
+
+    // Opens and loads the programs; throws TraceError with context ("load: …").
+    // track_objects: also count per IPC object, for the communication map (one more map
+    // update per call). max_procs (0: the built-in sizes): how many processes the
+    // per-process tables hold (`targets`, `procs`), set before load; the statistics tables
+    // grow with it (see map_sizes()).
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0);
+    ~Tracer();
+    Tracer(const Tracer&) = delete;
+    Tracer& operator=(const Tracer&) = delete;
+
+    // Adds a process (and, from then on, the children it forks) to the traced set.
+    void add_target(pid_t tgid);
+    // Attaches every program; throws "attach tp_btf/sys_enter: Operation not permitted".
+    void attach();
+    // Detaches every program (the maps stay readable).
+    void detach();
+    Snapshot snapshot() const;
+    // Deletes every kernel entry of these processes (they exited: their figures were read into
+    // `snap`, whose keys say which entries exist): statistics, objects, procs and targets.
+    void forget(const std::vector<pid_t>& tgids, const Snapshot& snap);
+
+    // Turns on the kernel's run-time accounting of BPF programs (what kernel.bpf_stats_enabled
+    // does) while this tracer lives, so self_cost() can say what each probe cost.
+    void enable_self_cost();
+    std::vector<ProgramCost> self_cost() const;
+
+private:
+    struct SkeletonDeleter {
+        void operator()(ipctrace_bpf* skel) const;
+    };
+    struct LinkDeleter {
+        void operator()(bpf_link* link) const;
+    };
+    std::unique_ptr<ipctrace_bpf, SkeletonDeleter> skel_;
+    std::vector<std::unique_ptr<bpf_link, LinkDeleter>> links_;
+    int stats_fd_ = -1;
+};
+
+// max_entries of the pid-keyed maps for a --max-procs value (0: the built-in sizes).
+struct MapSizes {
+    uint32_t targets, procs, stats;  // stats: syscall_stats, proc_mech_stats, objects
+};
+MapSizes map_sizes(uint32_t max_procs);
+
+}  // namespace ipctrace

@@ -1,0 +1,151 @@
+#include "render/report_json.h"
+
+#include "common/mechanisms.h"
+
+namespace ipctrace {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string syscall_label(unsigned nr) {
+    const auto name = syscall_name(nr);
+    return name.empty() ? "syscall_" + std::to_string(nr) : std::string(name);
+}
+
+nlohmann::ordered_json histogram(const std::array<uint64_t, IPC_HIST_SLOTS>& hist) {
+    size_t used = hist.size();
+    while (used > 0 && hist[used - 1] == 0) --used;
+    return json(std::vector<uint64_t>(hist.begin(), hist.begin() + static_cast<long>(used)));
+}
+
+nlohmann::ordered_json call_to_json(const CallStats& c) {
+    return {{"count", c.count},
+            {"errors", c.errors},
+            {"total_ns", c.total_ns},
+            {"p50_ns", quantile_ns(c.hist, 0.50)},
+            {"p99_ns", quantile_ns(c.hist, 0.99)},
+            {"bytes_to_kernel", c.bytes_in},
+            {"bytes_from_kernel", c.bytes_out},
+            {"bytes_zero_copy", c.bytes_zero_copy},
+            {"latency_log2_ns", histogram(c.hist)}};
+}
+
+nlohmann::ordered_json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {
+    json out = json::object();
+    for (const auto& [mech, figures] : table)
+        if (is_ipc(mech) || (mech == MECH_FILE && include_file_io)) out[std::string(mechanism_key(mech))] = mechanism_to_json(figures);
+    return out;
+}
+
+}  // namespace
+
+nlohmann::ordered_json mechanism_to_json(const MechanismFigures& m) {
+    json syscalls = json::object();
+    for (const auto& [nr, stats] : m.syscalls) syscalls[syscall_label(nr)] = call_to_json(stats);
+    return {{"syscalls", syscalls},
+            {"syscall_count", m.calls.count},
+            {"errors", m.calls.errors},
+            {"time_in_syscalls_ns", m.calls.total_ns},
+            {"bytes_to_kernel", m.calls.bytes_in},
+            {"bytes_from_kernel", m.calls.bytes_out},
+            {"bytes_zero_copy", m.calls.bytes_zero_copy},
+            {"page_faults", m.events.page_faults},
+            {"copy_faults", m.events.copy_faults},
+            {"context_switches", {{"voluntary", m.events.voluntary_switches}, {"involuntary", m.events.involuntary_switches}}},
+            {"signals", {{"sent", m.events.signals_sent}, {"delivered", m.events.signals_delivered}}}};
+}
+
+nlohmann::ordered_json workload_to_json(const workloads::Result& r) {
+    json ops = json::object();
+    for (size_t nr = 0; nr < r.ops.size(); ++nr)
+        if (r.ops[nr]) ops[syscall_label(static_cast<unsigned>(nr))] = r.ops[nr];
+    json uncounted = json::array();
+    for (int nr : r.uncounted) uncounted.push_back(syscall_label(static_cast<unsigned>(nr)));
+    const double seconds = static_cast<double>(r.elapsed_ns) / 1e9;
+    json out = {{"name", r.workload},
+                {"messages", r.messages},
+                {"message_size", r.params.size},
+                {"bytes", r.bytes},
+                {"elapsed_ns", r.elapsed_ns},
+                {"throughput_mib_s", seconds > 0 ? static_cast<double>(r.bytes) / seconds / 1048576.0 : 0.0},
+                {"messages_per_s", seconds > 0 ? static_cast<double>(r.messages) / seconds : 0.0},
+                {"mode", std::string(workloads::to_string(r.params.mode))},
+                {"sync", std::string(workloads::to_string(r.params.sync))},
+                {"verified", r.verified},
+                {"ok", r.ok},
+                {"error", r.error},
+                {"lost_messages", r.lost},
+                {"pids", r.pids},
+                {"ops", ops},
+                {"uncounted_ops", uncounted},
+                {"rusage",
+                 {{"user_ns", r.user_ns},
+                  {"sys_ns", r.sys_ns},
+                  {"minflt", r.minflt},
+                  {"majflt", r.majflt},
+                  {"nvcsw", r.nvcsw},
+                  {"nivcsw", r.nivcsw}}}};
+    if (r.rtt_p50_ns || r.rtt_p99_ns) out["rtt"] = {{"p50_ns", r.rtt_p50_ns}, {"p99_ns", r.rtt_p99_ns}};
+    return out;
+}
+
+nlohmann::ordered_json report_to_json(const Report& report) {
+    json doc = {{"schema_version", kSchemaVersion},
+                {"tool", {{"name", "ipctrace"}, {"version", IPCTRACE_VERSION}}},
+                {"mode", report.mode},
+                {"traced", report.traced}};
+    if (report.workload) doc["workload"] = workload_to_json(*report.workload);
+    doc["mechanisms"] = mechanisms_to_json(report.mechanisms, report.include_file_io);
+
+    json faults_by = json::object();
+    uint64_t faults_total = 0, copy_faults_total = 0, vol = 0, invol = 0;
+    for (const auto& [mech, m] : report.mechanisms) {
+        faults_total += m.events.page_faults;
+        copy_faults_total += m.events.copy_faults;
+        vol += m.events.voluntary_switches;
+        invol += m.events.involuntary_switches;
+        if (mech != MECH_NONE && m.events.page_faults) faults_by[std::string(mechanism_key(mech))] = m.events.page_faults;
+    }
+    const auto other = report.mechanisms.find(MECH_NONE);
+    const ProcMechStats outside = other != report.mechanisms.end() ? other->second.events : ProcMechStats{};
+    doc["page_faults"] = {{"total", faults_total}, {"by_mechanism", faults_by}, {"other", outside.page_faults},
+                          {"copy_faults", copy_faults_total}};
+    doc["context_switches"] = {{"voluntary", vol},
+                               {"involuntary", invol},
+                               {"outside_ipc", {{"voluntary", outside.voluntary_switches}, {"involuntary", outside.involuntary_switches}}}};
+    if (!report.include_file_io) {
+        const auto file = report.mechanisms.find(MECH_FILE);
+        if (file != report.mechanisms.end()) doc["file_io"] = mechanism_to_json(file->second);
+    }
+
+    json processes = json::array();
+    for (const auto& p : report.processes) {
+        // A folded row (trace --keep-exited) is many exited processes: no pid of its own.
+        json row = {{"pid", p.info.folded ? 0 : p.pid},
+                    {"ppid", p.info.ppid},
+                    {"comm", p.info.comm},
+                    {"exited", p.info.exited}};
+        if (p.info.folded) row["folded"] = p.info.folded;
+        row["mechanisms"] = mechanisms_to_json(p.mechanisms, report.include_file_io);
+        processes.push_back(std::move(row));
+    }
+    doc["processes"] = processes;
+
+    json drops = json::object();
+    for (unsigned reason = 0; reason < DROP_COUNT; ++reason) drops[drop_key(reason)] = report.drops[reason];
+    doc["lost_events"] = report.lost_events();
+    doc["drops"] = drops;
+    doc["notes"] = report.notes;
+    if (!report.self_cost.empty()) {
+        json costs = json::array();
+        for (const auto& c : report.self_cost)
+            costs.push_back({{"program", c.program},
+                             {"runs", c.runs},
+                             {"run_time_ns", c.run_time_ns},
+                             {"ns_per_run", c.runs ? static_cast<double>(c.run_time_ns) / static_cast<double>(c.runs) : 0.0}});
+        doc["self_cost"] = costs;
+    }
+    return doc;
+}
+
+}  // namespace ipctrace
