@@ -35,26 +35,26 @@ std::optional<std::string> cgroup2_mount(std::string_view mountinfo) {
     return std::nullopt;
 }
 
-std::variant<CgroupTarget, std::string> resolve_cgroup(const std::string& arg) {
-    if (arg.empty()) return std::string("--cgroup needs a cgroup directory, like /sys/fs/cgroup/system.slice");
+Expected<CgroupTarget> resolve_cgroup(const std::string& arg) {
+    if (arg.empty()) return unexpected(std::string("--cgroup needs a cgroup directory, like /sys/fs/cgroup/system.slice"));
     std::string path = arg;
     if (arg[0] != '/') {
         std::ifstream in("/proc/self/mountinfo");
         std::ostringstream text;
         text << in.rdbuf();
         const auto root = cgroup2_mount(text.str());
-        if (!root) return std::string("--cgroup needs cgroup v2, and no cgroup2 filesystem is mounted");
+        if (!root) return unexpected(std::string("--cgroup needs cgroup v2, and no cgroup2 filesystem is mounted"));
         path = *root + "/" + arg;
     }
     struct statfs fs {};
-    if (statfs(path.c_str(), &fs) != 0) return "--cgroup " + path + ": " + std::strerror(errno);
+    if (statfs(path.c_str(), &fs) != 0) return unexpected("--cgroup " + path + ": " + std::strerror(errno));
     if (fs.f_type == kCgroupMagic)
-        return "--cgroup " + path + " is a cgroup v1 hierarchy; ipctrace follows cgroup v2 ids only (use the cgroup2 mount, "
-                                    "e.g. /sys/fs/cgroup/unified/… on a hybrid system)";
-    if (fs.f_type != kCgroup2Magic) return "--cgroup " + path + " is not on a cgroup v2 filesystem";
+        return unexpected("--cgroup " + path + " is a cgroup v1 hierarchy; ipctrace follows cgroup v2 ids only (use the cgroup2 mount, "
+                          "e.g. /sys/fs/cgroup/unified/… on a hybrid system)");
+    if (fs.f_type != kCgroup2Magic) return unexpected("--cgroup " + path + " is not on a cgroup v2 filesystem");
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return "--cgroup " + path + ": " + std::strerror(errno);
-    if (!S_ISDIR(st.st_mode)) return "--cgroup " + path + " is not a cgroup directory";
+    if (stat(path.c_str(), &st) != 0) return unexpected("--cgroup " + path + ": " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return unexpected("--cgroup " + path + " is not a cgroup directory");
     // On cgroup2 (kernfs, 64-bit) the directory's inode number is the cgroup id the kernel
     // reports to BPF.
     return CgroupTarget{path, static_cast<uint64_t>(st.st_ino)};

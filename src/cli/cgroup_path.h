@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
+#include "common/expected.h"
 
 namespace ipctrace {
 
@@ -21,6 +21,6 @@ std::optional<std::string> cgroup2_mount(std::string_view mountinfo);
 
 // An absolute path must be a directory on cgroup2; a relative one is taken relative to the
 // cgroup2 mount. A cgroup v1 path gets a clear error (the probes only know v2 ids).
-std::variant<CgroupTarget, std::string> resolve_cgroup(const std::string& arg);
+Expected<CgroupTarget> resolve_cgroup(const std::string& arg);
 
 }  // namespace ipctrace

@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "common/format.h"
+#include "common/exit_code.h"
 
 namespace ipctrace {
 
@@ -29,12 +29,5 @@ std::unique_ptr<Command> make_list_command();
 std::unique_ptr<Command> make_run_command();
 std::unique_ptr<Command> make_compare_command();
 std::unique_ptr<Command> make_trace_command();
-
-// One line on stderr, "ipctrace: …" (control characters escaped), and the exit code to
-// return (2: bad input).
-inline int report_error(int code, const std::string& message) {
-    std::fprintf(stderr, "ipctrace: %s\n", one_line(message).c_str());
-    return code;
-}
 
 }  // namespace ipctrace

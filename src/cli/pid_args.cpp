@@ -1,5 +1,7 @@
 #include "cli/pid_args.h"
 
+#include "common/number_parse.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,18 +36,17 @@ std::optional<pid_t> status_tgid(const std::string& status) {
 
 }  // namespace
 
-std::variant<std::vector<pid_t>, std::string> parse_pid_list(const std::vector<std::string>& values) {
+Expected<std::vector<pid_t>> parse_pid_list(const std::vector<std::string>& values) {
     std::vector<pid_t> pids;
     for (const auto& value : values) {
         std::string_view rest = value;
         while (true) {
             const size_t comma = rest.find(',');
             const std::string_view item = rest.substr(0, comma);
-            long pid = 0;
-            const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), pid);
-            if (item.empty() || ec != std::errc() || end != item.data() + item.size() || pid <= 0 || pid > INT_MAX)
-                return "-p takes process ids like 1234 or 1234,5678, not '" + std::string(item) + "'";
-            if (std::find(pids.begin(), pids.end(), pid) == pids.end()) pids.push_back(static_cast<pid_t>(pid));
+            const auto pid = parse_whole(item, 1, INT_MAX);
+            if (!pid)
+                return unexpected("-p takes process ids like 1234 or 1234,5678, not '" + std::string(item) + "'");
+            if (std::find(pids.begin(), pids.end(), *pid) == pids.end()) pids.push_back(static_cast<pid_t>(*pid));
             if (comma == std::string_view::npos) break;
             rest = rest.substr(comma + 1);
         }
@@ -68,25 +69,25 @@ std::optional<ProcStat> parse_proc_stat(std::string_view stat) {
     return out;
 }
 
-std::variant<CheckedPids, std::string> check_pids(const std::vector<pid_t>& pids, pid_t self, const std::string& proc_root) {
+Expected<CheckedPids> check_pids(const std::vector<pid_t>& pids, pid_t self, const std::string& proc_root) {
     CheckedPids out;
     for (pid_t pid : pids) {
         const std::string dir = proc_root + "/" + std::to_string(pid);
         const auto stat_text = read_file(dir + "/stat");
-        if (!stat_text) return "no process with pid " + std::to_string(pid);
+        if (!stat_text) return unexpected("no process with pid " + std::to_string(pid));
         const auto stat = parse_proc_stat(*stat_text);
-        if (!stat) return "cannot read " + dir + "/stat: unexpected format";
+        if (!stat) return unexpected("cannot read " + dir + "/stat: unexpected format");
         // A kernel thread has no executable; kthreadd (pid 2) is the parent of them all.
         char exe[16];
         const bool no_exe = readlink((dir + "/exe").c_str(), exe, sizeof exe) < 0 && errno == ENOENT;
         if (stat->state != 'Z' && ((stat->flags & kPfKthread) || (no_exe && (stat->ppid == 2 || pid == 2))))
-            return "pid " + std::to_string(pid) + " is a kernel thread: it makes no syscalls of its own to trace";
+            return unexpected("pid " + std::to_string(pid) + " is a kernel thread: it makes no syscalls of its own to trace");
         if (stat->state == 'Z')
-            return "pid " + std::to_string(pid) + " has already exited (a zombie its parent has not reaped): nothing left to trace";
+            return unexpected("pid " + std::to_string(pid) + " has already exited (a zombie its parent has not reaped): nothing left to trace");
         pid_t tgid = pid;
         if (const auto status = read_file(dir + "/status"))
             if (const auto t = status_tgid(*status)) tgid = *t;
-        if (tgid == self) return "pid " + std::to_string(pid) + " is ipctrace itself";
+        if (tgid == self) return unexpected("pid " + std::to_string(pid) + " is ipctrace itself");
         if (tgid != pid)
             out.notes.push_back("pid " + std::to_string(pid) + " is a thread of process " + std::to_string(tgid) + ": tracing process " +
                                 std::to_string(tgid) + " (all its threads)");

@@ -7,14 +7,14 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
+#include "common/expected.h"
 #include <vector>
 
 namespace ipctrace {
 
 // Pids from every -p value ("12,34" and repeated -p), in order, duplicates dropped; or a
 // one-line error for anything that is not a positive decimal number.
-std::variant<std::vector<pid_t>, std::string> parse_pid_list(const std::vector<std::string>& values);
+Expected<std::vector<pid_t>> parse_pid_list(const std::vector<std::string>& values);
 
 // Fields of /proc/PID/stat ("pid (comm) state ppid pgrp … flags …"). The comm may hold
 // spaces and parentheses, so fields are counted from the last ')'. nullopt when malformed.
@@ -36,7 +36,7 @@ struct CheckedPids {
 // Checks each pid under `proc_root` (tests pass a fake tree): "no process with pid N",
 // "pid N is a kernel thread: …", a zombie, ipctrace itself (`self`). A thread id stands for
 // its whole process: the probes filter by process.
-std::variant<CheckedPids, std::string> check_pids(const std::vector<pid_t>& pids, pid_t self,
+Expected<CheckedPids> check_pids(const std::vector<pid_t>& pids, pid_t self,
                                                   const std::string& proc_root = "/proc");
 
 }  // namespace ipctrace

@@ -2,8 +2,9 @@
 #include <optional>
 
 #include "cli/command.h"
+#include "cli/preflight.h"
 #include "collect/measure.h"
-#include "metrics/metrics_option.h"
+#include "cli/metrics_flags.h"
 #include "render/output.h"
 #include "render/report_json.h"
 #include "render/report_text.h"
@@ -32,26 +33,26 @@ public:
     int execute(const GlobalOptions& global) override {
         install_stop_handlers();  // from here on a stop signal ends the run cleanly, 128+signal
         const workloads::Workload* w = workloads::find(workload_);
-        if (!w) return report_error(2, "unknown workload " + quote(workload_) + " ('ipctrace list' shows them)");
+        if (!w) return report_error(ExitCode::BadInput, "unknown workload " + quote(workload_) + " ('ipctrace list' shows them)");
         workloads::Params params;
-        if (auto err = options_.apply(params)) return report_error(2, *err);
-        if (auto err = workloads::resolve(*w, params)) return report_error(2, *err);
-        if (self_cost_ && no_trace_) return report_error(2, "--self-cost measures the probes: it cannot go with --no-trace");
-        if (auto err = metrics_.check()) return report_error(2, *err);
-        if (!metrics_.address.empty() && no_trace_) return report_error(2, "--metrics serves what the probes count: it cannot go with --no-trace");
+        if (auto st = options_.apply(params); !st) return report_error(ExitCode::BadInput, st.error());
+        if (auto err = workloads::resolve(*w, params)) return report_error(ExitCode::BadInput, *err);
+        if (self_cost_ && no_trace_) return report_error(ExitCode::BadInput, "--self-cost measures the probes: it cannot go with --no-trace");
+        if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
+        if (!metrics_.address.empty() && no_trace_) return report_error(ExitCode::BadInput, "--metrics serves what the probes count: it cannot go with --no-trace");
         std::optional<Output> out;
         try {
             out.emplace(output_);
         } catch (const std::exception& e) {
-            return report_error(2, e.what());
+            return report_error(ExitCode::BadInput, e.what());
         }
         std::vector<std::string> notes;
-        if (auto code = preflight(!no_trace_, notes)) return *code;
+        if (ExitCode c = preflight(!no_trace_, notes); c != ExitCode::Ok) return code(c);
         std::optional<MetricsServing> metrics;  // listening before the run: a port in use fails first
         try {
             metrics.emplace(metrics_);
         } catch (const MetricsError& e) {
-            return report_error(2, e.what());
+            return report_error(ExitCode::BadInput, e.what());
         }
 
         Measurement m;
@@ -61,12 +62,12 @@ public:
             out->write(json_ ? report_to_json(m.report).dump(2) + "\n" : report_to_text(m.report));
             metrics->hold();
         } catch (const Interrupted& e) {
-            return report_error(128 + stop_signal(), e.what());
+            return report_error(signal_exit_code(stop_signal()), e.what());
         } catch (const std::exception& e) {
-            return report_error(1, e.what());
+            return report_error(ExitCode::Failure, e.what());
         }
-        if (m.interrupted) return report_error(128 + stop_signal(), "interrupted: the report covers the run until the signal");
-        if (!m.report.workload->ok) return report_error(1, "workload " + workload_ + " failed: " + m.report.workload->error);
+        if (m.interrupted) return report_error(signal_exit_code(stop_signal()), "interrupted: the report covers the run until the signal");
+        if (!m.report.workload->ok) return report_error(ExitCode::Failure, "workload " + workload_ + " failed: " + m.report.workload->error);
         return 0;
     }
 

@@ -10,7 +10,8 @@
 #include <optional>
 
 #include "cli/command.h"
-#include "metrics/metrics_option.h"
+#include "render/comm_map_render.h"
+#include "cli/metrics_flags.h"
 #include "render/output.h"
 #include "collect/stop_signals.h"
 #include "collect/system_checks.h"
@@ -100,20 +101,20 @@ public:
         EarlyStopSignals early_stop;
         const auto& rest = cmd_->remaining();
         if (!text_.command.empty() && std::find(rest.begin(), rest.end(), "--") == rest.end())
-            return report_error(2, "put the command to trace after '--': ipctrace trace [OPTIONS] -- " + text_.command[0] + " [ARGS...]");
+            return report_error(ExitCode::BadInput, "put the command to trace after '--': ipctrace trace [OPTIONS] -- " + text_.command[0] + " [ARGS...]");
         auto checked = check_trace_options(text_, getpid());
-        if (auto* err = std::get_if<std::string>(&checked)) return report_error(2, *err);
-        TraceSettings settings = std::move(std::get<TraceSettings>(checked));
-        if (auto err = metrics_.check()) return report_error(2, *err);
+        if (!checked) return report_error(ExitCode::BadInput, checked.error());
+        TraceSettings settings = std::move(checked).value();
+        if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
         std::optional<Output> out, dot;
         try {
             out.emplace(output_);
             if (!dot_.empty()) dot.emplace(dot_);
         } catch (const std::exception& e) {
-            return report_error(2, e.what());
+            return report_error(ExitCode::BadInput, e.what());
         }
-        if (missing_bpf_privileges()) return report_error(2, "ipctrace trace needs root, or CAP_BPF and CAP_PERFMON: run it with sudo");
-        if (auto err = missing_btf()) return report_error(1, *err);
+        if (!check_bpf_privileges()) return report_error(ExitCode::BadInput, "ipctrace trace needs root, or CAP_BPF and CAP_PERFMON: run it with sudo");
+        if (auto st = check_kernel_btf(); !st) return report_error(ExitCode::Failure, st.error());
         const bool command = settings.target.kind == TraceTarget::Kind::Command;
         // A command's stderr is its own: ipctrace's notes go into the report only.
         if (!command)
@@ -123,7 +124,7 @@ public:
         try {
             metrics.emplace(metrics_, !command);
         } catch (const MetricsError& e) {
-            return report_error(2, e.what());
+            return report_error(ExitCode::BadInput, e.what());
         }
         if (command && !metrics->url().empty()) settings.notes.push_back("metrics served on " + metrics->url());
 
@@ -149,16 +150,16 @@ public:
         // instructions, with nothing loaded yet.
         early_stop.restore();
         if (stop_requested())
-            return report_error(128 + stop_signal(), command ? "interrupted before tracing began: the command was not started"
+            return report_error(signal_exit_code(stop_signal()), command ? "interrupted before tracing began: the command was not started"
                                                              : "interrupted before tracing began: nothing was traced");
 
         TraceOutcome outcome;
         try {
             outcome = run_trace(settings, global.verbose, on_interval, metrics->live());
         } catch (const TargetGone& e) {
-            return report_error(2, e.what());
+            return report_error(ExitCode::BadInput, e.what());
         } catch (const std::exception& e) {
-            return report_error(1, e.what());
+            return report_error(ExitCode::Failure, e.what());
         }
         if (outcome.exec_errno) {
             const int code = outcome.command_status ? outcome.command_status->shell_code() : 127;
@@ -177,7 +178,7 @@ public:
             print(t);
             if (dot) dot->write(comm_map_dot(*t.map));
         } catch (const std::exception& e) {
-            return report_error(1, e.what());
+            return report_error(ExitCode::Failure, e.what());
         }
         return command && outcome.command_status ? outcome.command_status->shell_code() : 0;
     }

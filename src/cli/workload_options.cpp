@@ -1,7 +1,7 @@
 #include "cli/workload_options.h"
 
 #include "common/format.h"
-#include "common/size_parse.h"
+#include "common/number_parse.h"
 
 namespace ipctrace {
 
@@ -12,36 +12,36 @@ void WorkloadOptionText::add_to(CLI::App& cmd, bool with_size) {
     cmd.add_option("--mode", mode, "stream (throughput) or pingpong (one message in flight, latency)");
 }
 
-std::optional<std::string> WorkloadOptionText::apply(workloads::Params& params) const {
+Status WorkloadOptionText::apply(workloads::Params& params) const {
     if (!count.empty()) {
-        Parsed parsed = parse_count(count);
-        if (auto* err = std::get_if<std::string>(&parsed)) return *err;
-        params.count = std::get<uint64_t>(parsed);
-        if (params.count == 0) return "--count must be at least 1";
+        auto parsed = parse_count(count);
+        if (!parsed) return unexpected(parsed.error());
+        params.count = *parsed;
+        if (params.count == 0) return unexpected("--count must be at least 1");
     }
     if (!size.empty()) {
-        Parsed parsed = parse_size(size);
-        if (auto* err = std::get_if<std::string>(&parsed)) return *err;
-        params.size = std::get<uint64_t>(parsed);
-        if (params.size == 0) return "--size must be at least 1 byte";
+        auto parsed = parse_size(size);
+        if (!parsed) return unexpected(parsed.error());
+        params.size = *parsed;
+        if (params.size == 0) return unexpected("--size must be at least 1 byte");
     }
     if (!sync.empty())
-        if (auto err = parse_sync(sync, params.sync)) return err;
+        if (auto st = parse_sync(sync, params.sync); !st) return st;
     if (!mode.empty())
-        if (auto err = parse_mode(mode, params.mode)) return err;
-    return std::nullopt;
+        if (auto st = parse_mode(mode, params.mode); !st) return st;
+    return {};
 }
 
-std::optional<std::string> parse_sync(const std::string& text, workloads::Sync& out) {
+Status parse_sync(const std::string& text, workloads::Sync& out) {
     for (auto v : {workloads::Sync::Sem, workloads::Sync::Futex, workloads::Sync::Spin})
-        if (workloads::to_string(v) == text) return out = v, std::nullopt;
-    return "--sync must be sem, futex or spin, not " + quote(text);
+        if (workloads::to_string(v) == text) return out = v, Status{};
+    return unexpected("--sync must be sem, futex or spin, not " + quote(text));
 }
 
-std::optional<std::string> parse_mode(const std::string& text, workloads::Mode& out) {
+Status parse_mode(const std::string& text, workloads::Mode& out) {
     for (auto v : {workloads::Mode::Stream, workloads::Mode::PingPong})
-        if (workloads::to_string(v) == text) return out = v, std::nullopt;
-    return "--mode must be stream or pingpong, not " + quote(text);
+        if (workloads::to_string(v) == text) return out = v, Status{};
+    return unexpected("--mode must be stream or pingpong, not " + quote(text));
 }
 
 }  // namespace ipctrace

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/expected.h"
 #include "workload.h"
 
 namespace ipctrace {
@@ -15,10 +16,10 @@ struct WorkloadOptionText {
     std::string count, size, sync, mode;
     void add_to(CLI::App& cmd, bool with_size = true);
     // Fills params from the text; an error line when something does not parse.
-    std::optional<std::string> apply(workloads::Params& params) const;
+    Status apply(workloads::Params& params) const;
 };
 
-std::optional<std::string> parse_sync(const std::string& text, workloads::Sync& out);
-std::optional<std::string> parse_mode(const std::string& text, workloads::Mode& out);
+Status parse_sync(const std::string& text, workloads::Sync& out);
+Status parse_mode(const std::string& text, workloads::Mode& out);
 
 }  // namespace ipctrace

@@ -2,24 +2,11 @@
 
 #include <cstdio>
 
-#include "cli/command.h"
 #include "collect/live_snapshot.h"
 #include "collect/stop_signals.h"
-#include "collect/system_checks.h"
 #include "probe/tracer.h"
 
 namespace ipctrace {
-
-std::optional<int> preflight(bool trace, std::vector<std::string>& notes) {
-    if (!trace) return std::nullopt;
-    if (auto err = missing_bpf_privileges()) return report_error(2, *err);
-    if (auto err = missing_btf()) return report_error(1, *err);
-    if (auto note = tracefs_note()) {
-        std::fprintf(stderr, "ipctrace: %s\n", note->c_str());
-        notes.push_back(*note);
-    }
-    return std::nullopt;
-}
 
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
                     bool self_cost, LiveSnapshot* live) {

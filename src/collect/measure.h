@@ -13,10 +13,6 @@ namespace ipctrace {
 
 class LiveSnapshot;
 
-// Checks what tracing needs (privileges, BTF) and notes what ipctrace did about tracefs.
-// Returns an exit code and prints one line when tracing cannot work; notes get the rest.
-std::optional<int> preflight(bool trace, std::vector<std::string>& notes);
-
 struct Measurement {
     Report report;             // report.workload is always set
     bool interrupted = false;  // Ctrl-C/SIGTERM arrived: the roles were killed, the report is partial

@@ -15,16 +15,10 @@
 #include <vector>
 
 #include "collect/trace_signals.h"
+#include "model/trace_facts.h"
 #include "common/unique_fd.h"
 
 namespace ipctrace {
-
-struct ExitStatus {
-    int code = 0;    // exit code when it exited
-    int signal = 0;  // the signal that killed it, else 0
-    // What a shell would report: the code, or 128 + signal.
-    int shell_code() const { return signal ? 128 + signal : code; }
-};
 
 class SpawnedCommand {
 public:

@@ -23,24 +23,24 @@ bool has_capability(const __user_cap_data_struct (&data)[2], unsigned cap) {
 
 }  // namespace
 
-std::optional<std::string> missing_bpf_privileges() {
+Status check_bpf_privileges() {
     __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
     __user_cap_data_struct data[2] = {};
-    if (syscall(SYS_capget, &header, data) != 0) return std::nullopt;  // let the load itself fail with errno
-    if (has_capability(data, kCapSysAdmin)) return std::nullopt;
+    if (syscall(SYS_capget, &header, data) != 0) return {};  // let the load itself fail with errno
+    if (has_capability(data, kCapSysAdmin)) return {};
     std::vector<std::string> missing;
     if (!has_capability(data, kCapBpf)) missing.push_back("CAP_BPF");
     if (!has_capability(data, kCapPerfmon)) missing.push_back("CAP_PERFMON");
-    if (missing.empty()) return std::nullopt;
+    if (missing.empty()) return {};
     std::string list = missing[0] + (missing.size() > 1 ? " and " + missing[1] : "");
-    return "tracing needs root, or CAP_BPF and CAP_PERFMON (missing: " + list +
-           "); run it with sudo, or add --no-trace to run the workload alone";
+    return unexpected("tracing needs root, or CAP_BPF and CAP_PERFMON (missing: " + list +
+                      "); run it with sudo, or add --no-trace to run the workload alone");
 }
 
-std::optional<std::string> missing_btf(const std::string& vmlinux_btf) {
-    if (access(vmlinux_btf.c_str(), R_OK) == 0) return std::nullopt;
-    return "this kernel exposes no BTF (" + vmlinux_btf + ": " + std::strerror(errno) +
-           "); ipctrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y";
+Status check_kernel_btf(const std::string& vmlinux_btf) {
+    if (access(vmlinux_btf.c_str(), R_OK) == 0) return {};
+    return unexpected("this kernel exposes no BTF (" + vmlinux_btf + ": " + std::strerror(errno) +
+                      "); ipctrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
 }
 
 std::optional<std::string> tracefs_note() {

@@ -4,14 +4,16 @@
 #include <optional>
 #include <string>
 
+#include "common/expected.h"
+
 namespace ipctrace {
 
-// A one-line error when this process may not load BPF programs, else nullopt.
-std::optional<std::string> missing_bpf_privileges();
+// The one-line error when this process may not load BPF programs.
+Status check_bpf_privileges();
 // Where the kernel exposes its own BTF, which the tp_btf probes are typed against.
 inline constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
-// A one-line error when the kernel has no BTF (`vmlinux_btf` is not readable), else nullopt.
-std::optional<std::string> missing_btf(const std::string& vmlinux_btf = kVmlinuxBtf);
+// The one-line error when the kernel has no BTF (`vmlinux_btf` is not readable).
+Status check_kernel_btf(const std::string& vmlinux_btf = kVmlinuxBtf);
 // tracefs is not needed (the probes are tp_btf); says so when it is not mounted, else nullopt.
 std::optional<std::string> tracefs_note();
 

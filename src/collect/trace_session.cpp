@@ -123,16 +123,6 @@ private:
 
 }  // namespace
 
-std::string_view stop_reason_key(StopReason reason) {
-    switch (reason) {
-        case StopReason::CommandExited: return "command_exited";
-        case StopReason::TargetsExited: return "targets_exited";
-        case StopReason::Duration: return "duration";
-        case StopReason::Signal: return "signal";
-    }
-    return "unknown";
-}
-
 TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const IntervalSink& on_interval, LiveSnapshot* live) {
     const TraceTarget& target = settings.target;
     const bool command = target.kind == TraceTarget::Kind::Command;

@@ -10,7 +10,7 @@
 
 #include "common/snapshot.h"
 #include "collect/spawn.h"
-#include "cli/trace_options.h"
+#include "collect/trace_settings.h"
 
 namespace ipctrace {
 
@@ -20,10 +20,6 @@ class LiveSnapshot;
 struct TargetGone : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-
-enum class StopReason { CommandExited, TargetsExited, Duration, Signal };
-// "command_exited", "targets_exited", "duration", "signal"
-std::string_view stop_reason_key(StopReason reason);
 
 struct TraceOutcome {
     Snapshot final;            // the whole trace, read after the probes were detached

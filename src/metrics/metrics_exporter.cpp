@@ -1,5 +1,7 @@
 #include "metrics/metrics_exporter.h"
 
+#include "common/number_parse.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -82,12 +84,9 @@ void* restore_sigpipe(const mg_context*, int) {
 }
 
 uint16_t parse_port(const std::string& text, const std::string& whole) {
-    unsigned value = 0;
-    const char* end = text.data() + text.size();
-    const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-    if (text.empty() || ec != std::errc() || ptr != end || value > 65535)
-        throw MetricsError("--metrics " + whole + ": the port must be a number from 0 to 65535");
-    return static_cast<uint16_t>(value);
+    const auto value = parse_whole(text, 0, 65535);
+    if (!value) throw MetricsError("--metrics " + whole + ": the port must be a number from 0 to 65535");
+    return static_cast<uint16_t>(*value);
 }
 
 }  // namespace

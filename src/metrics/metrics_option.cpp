@@ -1,12 +1,12 @@
 #include "metrics/metrics_option.h"
 
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <thread>
 
 #include "collect/stop_signals.h"
+#include "common/number_parse.h"
 
 namespace ipctrace {
 namespace {
@@ -14,21 +14,9 @@ namespace {
 constexpr double kMaxHoldS = 24 * 3600;
 constexpr size_t kMaxComms = 1000;  // beyond that, per-comm series are no longer a bounded set
 
-std::optional<double> parse_hold(const std::string& text) {
-    double value = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value) || value < 0 ||
-        value > kMaxHoldS)
-        return std::nullopt;
-    return value;
-}
+std::optional<double> parse_hold(const std::string& text) { return parse_decimal(text, 0, kMaxHoldS); }
 
-std::optional<size_t> parse_comms(const std::string& text) {
-    size_t value = 0;
-    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value > kMaxComms) return std::nullopt;
-    return value;
-}
+std::optional<uint64_t> parse_comms(const std::string& text) { return parse_whole(text, 0, kMaxComms); }
 
 }  // namespace
 
@@ -44,26 +32,26 @@ void MetricsOptionText::add_to(CLI::App& cmd, bool with_hold) {
             ->type_name("SEC");
 }
 
-std::optional<std::string> MetricsOptionText::check() const {
+Status MetricsOptionText::check() const {
     if (address.empty()) {
-        if (!comms.empty()) return "--metrics-comms needs --metrics";
-        if (!hold.empty()) return "--hold needs --metrics";
-        return std::nullopt;
+        if (!comms.empty()) return unexpected("--metrics-comms needs --metrics");
+        if (!hold.empty()) return unexpected("--hold needs --metrics");
+        return {};
     }
     try {
         parse_listen_address(address);
     } catch (const MetricsError& e) {
-        return e.what();
+        return unexpected(e.what());
     }
     if (!comms.empty() && !parse_comms(comms))
-        return "--metrics-comms: '" + comms + "' is not a number from 0 to " + std::to_string(kMaxComms);
-    if (!hold.empty() && !parse_hold(hold)) return "--hold: '" + hold + "' is not a number of seconds from 0 to 86400";
-    return std::nullopt;
+        return unexpected("--metrics-comms: '" + comms + "' is not a number from 0 to " + std::to_string(kMaxComms));
+    if (!hold.empty() && !parse_hold(hold)) return unexpected("--hold: '" + hold + "' is not a number of seconds from 0 to 86400");
+    return {};
 }
 
 MetricsServing::MetricsServing(const MetricsOptionText& text, bool announce) {
     if (text.address.empty()) return;
-    if (auto err = text.check()) throw MetricsError(*err);
+    if (auto st = text.check(); !st) throw MetricsError(st.error());
     const size_t comms = text.comms.empty() ? kDefaultTopComms : *parse_comms(text.comms);
     hold_s_ = text.hold.empty() ? 0 : *parse_hold(text.hold);
     exporter_ = std::make_unique<MetricsExporter>(text.address, [this] { return live_.get(); }, comms);

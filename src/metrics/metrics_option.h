@@ -9,6 +9,7 @@
 #include <string>
 
 #include "collect/live_snapshot.h"
+#include "common/expected.h"
 #include "metrics/metrics_exporter.h"
 
 namespace ipctrace {
@@ -19,7 +20,7 @@ struct MetricsOptionText {
     std::string hold;     // --hold SEC (only where the command ends on its own: run)
     void add_to(CLI::App& cmd, bool with_hold);
     // The checks that need no socket; one line when something does not parse.
-    std::optional<std::string> check() const;
+    Status check() const;
 };
 
 // Serves /metrics while it lives (when --metrics was given). Throws MetricsError (bad input,

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "common/snapshot.h"
 
 namespace ipctrace {
@@ -64,8 +62,7 @@ CommMap build_comm_map(const Snapshot& snap);
 // Busiest first: by bytes both ways, then calls.
 std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes);
 
-std::string comm_map_text(const CommMap& map, size_t max_lines);
-nlohmann::ordered_json comm_map_json(const CommMap& map);
-std::string comm_map_dot(const CommMap& map);
+// Turns a link around: right becomes left. Only for links of one process on each side.
+Link reversed(const Link& link);
 
 }  // namespace ipctrace

@@ -8,8 +8,7 @@
 
 #include "model/comm_map.h"
 #include "model/report.h"
-#include "cli/trace_options.h"
-#include "collect/trace_session.h"
+#include "model/trace_facts.h"
 
 namespace ipctrace {
 

@@ -1,4 +1,5 @@
 #include "render/trace_json.h"
+#include "render/comm_map_render.h"
 
 #include "render/report_json.h"
 

@@ -1,4 +1,5 @@
 #include "render/trace_text.h"
+#include "render/comm_map_render.h"
 
 #include <cinttypes>
 #include <cstring>

@@ -20,13 +20,11 @@
 #include <vector>
 
 #include "cli/cli.h"
-#include "common/size_parse.h"
+#include "common/number_parse.h"
 #include "workload.h"
 #include "cli/workload_options.h"
 
 namespace {
-
-using ipctrace::Parsed;
 
 [[noreturn]] void violated(const char* promise, const std::string& detail) {
     std::fprintf(stderr, "fuzz_parse: %s: %s\n", promise, detail.c_str());
@@ -39,16 +37,16 @@ void check_one_line(const std::string& message, const char* where) {
         violated("an error must be one line", std::string(where) + ": " + message);
 }
 
-void check_number(Parsed (*parse)(std::string_view), std::string_view text, const char* flag) {
-    const Parsed parsed = parse(text);
-    if (const auto* err = std::get_if<std::string>(&parsed)) {
-        check_one_line(*err, flag);
-        if (err->find(flag) == std::string::npos) violated("an error must name its option", *err);
+void check_number(ipctrace::Expected<uint64_t> (*parse)(std::string_view), std::string_view text, const char* flag) {
+    const auto parsed = parse(text);
+    if (!parsed) {
+        check_one_line(parsed.error(), flag);
+        if (parsed.error().find(flag) == std::string::npos) violated("an error must name its option", parsed.error());
         return;
     }
-    const uint64_t value = std::get<uint64_t>(parsed);
-    const Parsed again = parse(std::to_string(value));
-    if (!std::holds_alternative<uint64_t>(again) || std::get<uint64_t>(again) != value)
+    const uint64_t value = *parsed;
+    const auto again = parse(std::to_string(value));
+    if (!again || *again != value)
         violated("a parsed number must survive a round trip", std::string(flag) + " '" + std::string(text) + "'");
 }
 
@@ -64,8 +62,8 @@ void check_workload_options(const std::vector<std::string>& args) {
     text.sync = args.size() > 2 ? args[2] : "";
     text.mode = args.size() > 3 ? args[3] : "";
     ipctrace::workloads::Params params;
-    if (auto err = text.apply(params)) {
-        check_one_line(*err, "workload options");
+    if (auto st = text.apply(params); !st) {
+        check_one_line(st.error(), "workload options");
         return;
     }
     for (const auto& w : ipctrace::workloads::all()) {

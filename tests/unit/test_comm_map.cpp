@@ -4,6 +4,7 @@
 #include <set>
 
 #include "model/comm_map.h"
+#include "render/comm_map_render.h"
 #include "common/format.h"
 
 namespace ipctrace {

@@ -1,18 +1,18 @@
 #include <gtest/gtest.h>
 
-#include "common/size_parse.h"
+#include "common/number_parse.h"
 
 namespace ipctrace {
 namespace {
 
-uint64_t ok(const Parsed& p) {
-    EXPECT_TRUE(std::holds_alternative<uint64_t>(p)) << (std::holds_alternative<std::string>(p) ? std::get<std::string>(p) : "");
-    return std::holds_alternative<uint64_t>(p) ? std::get<uint64_t>(p) : 0;
+uint64_t ok(const Expected<uint64_t>& p) {
+    EXPECT_TRUE(p.ok()) << (p.ok() ? "" : p.error());
+    return p.ok() ? *p : 0;
 }
 
-std::string error(const Parsed& p) {
-    EXPECT_TRUE(std::holds_alternative<std::string>(p));
-    return std::holds_alternative<std::string>(p) ? std::get<std::string>(p) : "";
+std::string error(const Expected<uint64_t>& p) {
+    EXPECT_FALSE(p.ok());
+    return p.ok() ? "" : p.error();
 }
 
 TEST(ParseSize, BinarySuffixes) {

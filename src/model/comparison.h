@@ -1,0 +1,39 @@
+// One `ipctrace compare`: what was asked (workloads, sizes, payload per run, repeats) and what
+// came out (rows ranked per size, every run's report). Pure data: collect/ fills it,
+// render/ prints it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/compare_figures.h"
+#include "model/report.h"
+#include "workload.h"
+
+namespace ipctrace {
+
+inline constexpr uint64_t kCompareDefaultBytes = 256ull << 20;
+inline constexpr uint64_t kCompareMaxCountPerRun = 200000;  // tiny messages: bound each run's time
+
+struct CompareSettings {
+    std::vector<const workloads::Workload*> workloads;
+    std::vector<uint64_t> sizes;           // increasing, distinct
+    uint64_t bytes = kCompareDefaultBytes;  // per run, unless count is set
+    uint64_t count = 0;
+    workloads::Params base;                 // mode, sync
+    int repeat = 3;
+    bool pingpong() const { return base.mode == workloads::Mode::PingPong; }
+};
+
+// The params of one run of `w` at `size`: the same payload for every workload.
+workloads::Params compare_params(const CompareSettings& settings, const workloads::Workload& w, uint64_t size);
+
+struct Comparison {
+    CompareSettings settings;
+    std::vector<std::vector<ComparedRow>> ranked_by_size;  // one ranking per size measured
+    std::vector<Report> runs;                              // every counted run, in order
+    std::vector<std::string> notes;
+};
+
+}  // namespace ipctrace

@@ -1,0 +1,132 @@
+#include "render/compare_text.h"
+
+#include <cstdio>
+
+#include "common/format.h"
+#include "model/compare_verdict.h"
+#include "render/report_json.h"
+
+namespace ipctrace {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+std::string fmt_row(const ComparedRow& row, bool pingpong) {
+    const RunFigures& f = row.median;
+    char buf[512];
+    const std::string speed_s = format_bytes(f.throughput_mib_s * 1048576.0) + "/s";
+    const std::string spread = row.runs > 1 ? format_bytes(row.throughput_min * 1048576.0) + "-" + format_bytes(row.throughput_max * 1048576.0)
+                                            : std::string("-");
+    std::snprintf(buf, sizeof buf, "%-9s %-10s %12s %10.0f %9.2f %9.2f %10.1f %9.2f %8.0f%% %6.2f/%-6.2f",
+                  format_bytes(static_cast<double>(f.message_size)).c_str(), f.workload.c_str(), speed_s.c_str(), f.messages_per_s,
+                  f.syscalls_per_message, f.copies_per_byte, f.page_faults_per_mib, f.context_switches_per_message,
+                  f.syscall_time_share * 100, f.user_s, f.sys_s);
+    std::string line = buf;
+    if (pingpong) line += " " + format_ns(static_cast<double>(f.rtt_p50_ns)) + "/" + format_ns(static_cast<double>(f.rtt_p99_ns));
+    if (row.runs > 1) line += "  " + spread + (row.wide_spread() ? " (wide)" : "");
+    if (!f.ok) line += "  FAILED";
+    return line + "\n";
+}
+
+json figures_json(const ComparedRow& row) {
+    const RunFigures& f = row.median;
+    json out = {{"workload", f.workload},
+                {"message_size", f.message_size},
+                {"messages", f.messages},
+                {"throughput_mib_s", f.throughput_mib_s},
+                {"messages_per_s", f.messages_per_s},
+                {"syscalls_per_message", f.syscalls_per_message},
+                {"copies_per_payload_byte", f.copies_per_byte},
+                {"page_faults_per_mib", f.page_faults_per_mib},
+                {"context_switches_per_message", f.context_switches_per_message},
+                {"syscall_time_share", f.syscall_time_share},
+                {"cpu", {{"user_s", f.user_s}, {"sys_s", f.sys_s}}},
+                {"sync", f.sync},
+                {"top_syscall", f.top_syscall},
+                {"ok", f.ok},
+                {"spread", {{"runs", row.runs}, {"min", row.throughput_min}, {"max", row.throughput_max}, {"wide", row.wide_spread()}}}};
+    if (f.rtt_p50_ns) out["rtt"] = {{"p50_ns", f.rtt_p50_ns}, {"p99_ns", f.rtt_p99_ns}};
+    return out;
+}
+
+std::string settings_text(const CompareSettings& plan) {
+    std::string s = "ipctrace compare: ";
+    s += plan.count ? std::to_string(plan.count) + " messages per run"
+                    : format_bytes(static_cast<double>(plan.bytes)) + " per run (at most " + std::to_string(kCompareMaxCountPerRun) + " messages)";
+    s += std::string(", ") + (plan.base.mode == workloads::Mode::PingPong ? "ping-pong" : "stream");
+    if (plan.base.sync != workloads::Sync::Default) s += ", sync " + std::string(workloads::to_string(plan.base.sync));
+    s += ", median of " + std::to_string(plan.repeat) + " traced run" + (plan.repeat > 1 ? "s" : "") + " after an untraced warm-up\n";
+    return s;
+}
+
+
+}  // namespace
+
+std::string comparison_title(const CompareSettings& plan) {
+    std::string t = "ipctrace compare: ";
+    t += plan.sizes.size() > 1 ? "throughput vs message size" : "throughput at " + format_bytes(static_cast<double>(plan.sizes.front())) + " messages";
+    return t + (plan.base.mode == workloads::Mode::PingPong ? " (ping-pong)" : " (stream)");
+}
+
+std::string comparison_text(const Comparison& c) {
+    const CompareSettings& plan = c.settings;
+    const auto& ranked_by_size = c.ranked_by_size;
+    const bool pingpong = plan.pingpong();
+    std::string out = settings_text(plan);
+    char head[512];
+    std::snprintf(head, sizeof head, "\n%-9s %-10s %12s %10s %9s %9s %10s %9s %9s %13s", "SIZE", "WORKLOAD", "THROUGHPUT", "MSG/S",
+                  "SYSC/MSG", "COPIES/B", "FAULTS/MiB", "CSW/MSG", "IN CALLS", "CPU usr/sys s");
+    out += head;
+    if (pingpong) out += " RTT p50/p99";
+    if (plan.repeat > 1) out += "  SPREAD";
+    out += "\n";
+    for (const auto& rows : ranked_by_size)
+        for (const auto& row : rows) out += fmt_row(row, pingpong);
+    out += "\nVerdict:\n";
+    for (const auto& rows : ranked_by_size)
+        for (const auto& sentence : verdict_for_size(rows)) out += "  " + sentence + "\n";
+    if (ranked_by_size.size() > 1)
+        for (const auto& sentence : verdict_for_sweep(ranked_by_size)) out += "  " + sentence + "\n";
+    out += "\nCOPIES/B: bytes through read/write/send/recv/msgsnd… per payload byte (0: the pages were shared). IN CALLS: share of "
+           "the roles' wall time spent inside IPC syscalls.\n";
+    return out;
+}
+
+json comparison_json(const Comparison& c) {
+    const CompareSettings& plan = c.settings;
+    const auto& ranked_by_size = c.ranked_by_size;
+    json runs = json::array();
+    for (const auto& report : c.runs) runs.push_back(report_to_json(report));
+    json names = json::array();
+    for (const auto* w : plan.workloads) names.push_back(std::string(w->name));
+    json results = json::array();
+    for (const auto& rows : ranked_by_size) {
+        json ranking = json::array(), list = json::array();
+        for (const auto& row : rows) {
+            ranking.push_back(row.median.workload);
+            list.push_back(figures_json(row));
+        }
+        results.push_back({{"message_size", rows.empty() ? 0 : rows.front().median.message_size},
+                           {"ranking", ranking},
+                           {"rows", list},
+                           {"verdict", verdict_for_size(rows)}});
+    }
+    return {{"schema_version", kSchemaVersion},
+            {"tool", {{"name", "ipctrace"}, {"version", IPCTRACE_VERSION}}},
+            {"mode", "compare"},
+            {"settings",
+             {{"workloads", names},
+              {"sizes", plan.sizes},
+              {"bytes_per_run", plan.count ? 0 : plan.bytes},
+              {"count", plan.count},
+              {"max_count_per_run", kCompareMaxCountPerRun},
+              {"mode", std::string(workloads::to_string(plan.base.mode))},
+              {"sync", std::string(workloads::to_string(plan.base.sync))},
+              {"repeat", plan.repeat},
+              {"warmup", true}}},
+            {"results", results},
+            {"verdict", ranked_by_size.size() > 1 ? verdict_for_sweep(ranked_by_size) : std::vector<std::string>{}},
+            {"runs", std::move(runs)},
+            {"notes", c.notes}};
+}
+}  // namespace ipctrace
