@@ -2,7 +2,7 @@
 // space, folding the oldest past --keep-exited, and interval diffs that still add up.
 #include <gtest/gtest.h>
 
-#include "collect/harvest.h"
+#include "common/retired_store.h"
 #include "common/mechanisms.h"
 #include "schema_check.h"
 #include "common/snapshot_diff.h"

@@ -1,0 +1,26 @@
+#include "common/snapshot.h"
+
+namespace ipctrace {
+
+CallStats& CallStats::operator+=(const CallStats& o) {
+    count += o.count;
+    errors += o.errors;
+    total_ns += o.total_ns;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    bytes_zero_copy += o.bytes_zero_copy;
+    for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
+    return *this;
+}
+
+ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
+    page_faults += o.page_faults;
+    copy_faults += o.copy_faults;
+    voluntary_switches += o.voluntary_switches;
+    involuntary_switches += o.involuntary_switches;
+    signals_sent += o.signals_sent;
+    signals_delivered += o.signals_delivered;
+    return *this;
+}
+
+}  // namespace ipctrace
