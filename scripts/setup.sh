@@ -38,13 +38,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$(nproc)"
-
 if [ "$mode" = test ]; then
+  # CI: warnings are errors, and the Release build a packager makes must build too.
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DIPCTRACE_WERROR=ON >/dev/null
+  cmake --build build -j "$(nproc)"
+  cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DIPCTRACE_WERROR=ON -DIPCTRACE_TESTS=OFF >/dev/null
+  cmake --build build-release -j "$(nproc)" --target ipctrace
   cd build
   exec ctest --output-on-failure --timeout 600
 fi
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)"
 
 cmake --install build >/dev/null
 echo "setup.sh: installed $(command -v ipctrace)"
