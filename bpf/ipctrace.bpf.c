@@ -4,7 +4,7 @@
  * Everything is aggregated here, in per-CPU maps; user space only reads the maps.
  * Only tp_btf programs: they need neither tracefs nor kprobes, and one sys_enter /
  * sys_exit pair driven by syscall_table.h covers every traced syscall. */
-#include "vmlinux.h"
+#include "vmlinux-6.18.h" /* kernel types from a 6.18 kernel's BTF; CO-RE relocates them to the running one */
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
