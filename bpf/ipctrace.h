@@ -3,30 +3,24 @@
 #ifndef IPCTRACE_H
 #define IPCTRACE_H
 
-#define IPC_MAX_SYSCALL_NR 512 /* x86_64 syscall numbers in the table stay below this */
+#include "object_id.h"
+#include "syscall_nr.h"
+
 #define IPC_HIST_SLOTS 40      /* log2(ns) buckets: slot k counts calls in [2^k, 2^(k+1)) ns */
 #define IPC_COMM_LEN 16
 
-/* Mechanism keys (the JSON keys are in mechanisms.cpp, same order). */
+/* The maps' built-in sizes (max_entries in bpf/maps.h). The collector reads them back from the
+ * object (bpf_map__max_entries) and may resize before load (--max-procs). */
+#define IPC_DEFAULT_TARGETS 8192      /* followed processes */
+#define IPC_DEFAULT_PROCS 16384       /* process records */
+#define IPC_DEFAULT_STATS 16384       /* syscall_stats, proc_mech_stats and objects, each */
+#define IPC_DEFAULT_OBJECT_NAMES 4096 /* names of FIFO, POSIX shm and mqueue objects */
+
+/* The mechanisms, from mechanisms.def (their JSON keys are in the same table). */
 enum ipc_mechanism {
-	MECH_NONE = 0, /* not IPC: page faults and context switches outside any IPC object or call */
-	MECH_SYSV_SHM,
-	MECH_SYSV_SEM,
-	MECH_SYSV_MSG,
-	MECH_POSIX_SHM,
-	MECH_MMAP_FILE,
-	MECH_MMAP_ANON,
-	MECH_POSIX_MQ,
-	MECH_FUTEX,
-	MECH_PIPE,
-	MECH_FIFO,
-	MECH_UNIX_STREAM,
-	MECH_UNIX_DGRAM,
-	MECH_TCP,
-	MECH_UDP,
-	MECH_EVENTFD,
-	MECH_SIGNAL,
-	MECH_FILE,
+#define IPC_MECHANISM(id, key, is_ipc) id,
+#include "mechanisms.def"
+#undef IPC_MECHANISM
 	MECH_COUNT,
 };
 
@@ -105,7 +99,7 @@ struct proc_mech_stats {
 struct object_key {
 	unsigned int tgid;
 	unsigned int mechanism;
-	unsigned long long object; /* see object_of_file() and enum ipc_object */
+	unsigned long long object; /* see object_id.h and enum ipc_object */
 };
 
 /* The name of a FIFO, POSIX shm or mqueue object, recorded once (trace's map). key.tgid is 0.
@@ -131,14 +125,11 @@ struct proc_info {
 	char comm[IPC_COMM_LEN];
 };
 
-/* What could not be recorded: reported, never silent. */
+/* What could not be recorded, from drops.def: the index of the `drops` map. */
 enum ipc_drop {
-	DROP_INFLIGHT_FULL = 0, /* a call's entry could not be remembered: its exit is lost */
-	DROP_STATS_FULL,        /* the statistics map is full */
-	DROP_PROC_FULL,         /* the process tables are full */
-	DROP_TARGETS_FULL,      /* a forked child could not be followed */
-	DROP_FAULT_UNRESOLVED,  /* the faulting mapping could not be looked up (mmap lock busy) */
-	DROP_OBJECTS_FULL,      /* the communication map's object table is full */
+#define IPC_DROP(id, key, description) id,
+#include "drops.def"
+#undef IPC_DROP
 	DROP_COUNT,
 };
 

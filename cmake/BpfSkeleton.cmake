@@ -10,7 +10,7 @@ function(bpf_skeleton name source)
   set(obj ${IPCTRACE_BPF_GEN_DIR}/${name}.bpf.o)
   set(skel ${IPCTRACE_BPF_GEN_DIR}/${name}.skel.h)
   get_filename_component(src_dir ${source} DIRECTORY)
-  file(GLOB bpf_headers ${src_dir}/*.h)
+  file(GLOB bpf_headers CONFIGURE_DEPENDS ${src_dir}/*.h ${src_dir}/*.def)
   add_custom_command(
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Werror

@@ -12,10 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "syscall_nr.h"
+
 namespace ipctrace::workloads {
 
-// Syscall numbers index RoleResult::ops; x86_64 numbers stay below this.
-inline constexpr int kMaxSyscallNr = 512;
+// Syscall numbers index RoleResult::ops: the tracer's bound (bpf/syscall_nr.h), no BPF code.
+inline constexpr int kMaxSyscallNr = IPC_MAX_SYSCALL_NR;
 inline constexpr int kMaxRoles = 2;
 
 enum class Sync { Default, Sem, Futex, Spin };

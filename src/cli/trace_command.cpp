@@ -10,8 +10,9 @@
 #include <optional>
 
 #include "cli/command.h"
-#include "render/comm_map_render.h"
 #include "cli/metrics_flags.h"
+#include "ipctrace.h"  // IPC_DEFAULT_*: the kernel tables' built-in sizes
+#include "render/comm_map_render.h"
 #include "render/output.h"
 #include "collect/stop_signals.h"
 #include "collect/system_checks.h"
@@ -77,8 +78,9 @@ public:
         cmd_->add_option("--top", text_.top, "List only the N processes with the most IPC syscalls")->type_name("N");
         cmd_->add_option("--comm", text_.comm, "Report only the processes whose command name (comm) is NAME")->type_name("NAME");
         cmd_->add_option("--max-procs", text_.max_procs,
-                         "Size the kernel's per-process tables for N processes (default: 8192 followed, 16384 recorded); "
-                         "processes past that are counted as lost, never silently")
+                         "Size the kernel's per-process tables for N processes (default: " + std::to_string(IPC_DEFAULT_TARGETS) +
+                             " followed, " + std::to_string(IPC_DEFAULT_PROCS) +
+                             " recorded); processes past that are counted as lost, never silently")
             ->type_name("N");
         cmd_->add_option("--keep-exited", text_.keep_exited,
                          "Keep a report row of its own for up to N exited processes (default 1024); older ones are "

@@ -2,16 +2,23 @@
 
 #include <sys/syscall.h>
 
-#include <array>
+#include <iterator>
 
 namespace ipctrace {
 namespace {
 
-constexpr std::array<std::string_view, MECH_COUNT> kMechanismKeys = {
-    "other",       "sysv_shm",    "sysv_sem", "sysv_msg", "posix_shm", "mmap_file",
-    "mmap_anon",   "posix_mq",    "futex",    "pipe",     "fifo",      "unix_stream",
-    "unix_dgram",  "tcp",         "udp",      "eventfd",  "signal",    "file",
+struct MechanismRow {
+    std::string_view key;
+    bool ipc;
 };
+
+// Indexed by enum ipc_mechanism: the same rows, in the same order, generate it.
+constexpr MechanismRow kMechanisms[] = {
+#define IPC_MECHANISM(id, key, is_ipc) {key, is_ipc != 0},
+#include "mechanisms.def"
+#undef IPC_MECHANISM
+};
+static_assert(std::size(kMechanisms) == MECH_COUNT);
 
 struct SyscallRow {
     std::string_view name;
@@ -35,16 +42,16 @@ constexpr SyscallRow kSyscalls[] = {
 }  // namespace
 
 std::string_view mechanism_key(Mechanism m) {
-    return static_cast<unsigned>(m) < kMechanismKeys.size() ? kMechanismKeys[m] : "other";
+    return static_cast<unsigned>(m) < MECH_COUNT ? kMechanisms[m].key : kMechanisms[MECH_NONE].key;
 }
 
 std::optional<Mechanism> mechanism_from_key(std::string_view key) {
-    for (unsigned i = 0; i < kMechanismKeys.size(); ++i)
-        if (kMechanismKeys[i] == key) return static_cast<Mechanism>(i);
+    for (unsigned i = 0; i < MECH_COUNT; ++i)
+        if (kMechanisms[i].key == key) return static_cast<Mechanism>(i);
     return std::nullopt;
 }
 
-bool is_ipc(Mechanism m) { return m != MECH_NONE && m != MECH_FILE && m < MECH_COUNT; }
+bool is_ipc(Mechanism m) { return static_cast<unsigned>(m) < MECH_COUNT && kMechanisms[m].ipc; }
 
 std::string_view syscall_name(unsigned nr) {
     for (const auto& row : kSyscalls)

@@ -1,4 +1,5 @@
-// Names for the shared enums of bpf/ipctrace.h and the syscall table: the JSON keys.
+// Names for the shared enums of bpf/ipctrace.h, from its tables: bpf/mechanisms.def (JSON
+// keys, which are IPC) and bpf/syscall_table.h.
 #pragma once
 
 #include <optional>
@@ -15,7 +16,8 @@ using Mechanism = enum ipc_mechanism;
 // JSON key of a mechanism ("sysv_shm", …); MECH_NONE is "other".
 std::string_view mechanism_key(Mechanism m);
 std::optional<Mechanism> mechanism_from_key(std::string_view key);
-// Mechanisms that are IPC proper; MECH_FILE (regular file I/O) is reported apart.
+// Mechanisms that are IPC proper (mechanisms.def); MECH_NONE and MECH_FILE (regular file
+// I/O) are reported apart.
 bool is_ipc(Mechanism m);
 
 // Syscall name for a traced syscall number, "" if the number is not in the table.

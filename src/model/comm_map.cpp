@@ -20,7 +20,7 @@ std::string object_name(Mechanism m, const std::string& path) {
     return path;
 }
 
-// Matches object_of_file() in bpf/ipctrace.bpf.c.
+// Decodes the numbers of bpf/object_id.h.
 std::string object_label(Mechanism m, uint64_t object) {
     const std::string key(mechanism_key(m));
     switch (m) {
@@ -36,20 +36,20 @@ std::string object_label(Mechanism m, uint64_t object) {
             return fmt("%s:id %llu", key.c_str(), static_cast<unsigned long long>(object));
         case MECH_TCP:
         case MECH_UDP:
-            if (object >> 32) return fmt("%s:port %llu<->%llu", key.c_str(), static_cast<unsigned long long>(object >> 48),
-                                         static_cast<unsigned long long>((object >> 32) & 0xffff));
+            if (ipc_inet_id_is_connection(object))
+                return fmt("%s:port %llu<->%llu", key.c_str(), ipc_inet_id_low_port(object), ipc_inet_id_high_port(object));
             return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
         case MECH_SIGNAL:
             return fmt("signal:to pid %llu", static_cast<unsigned long long>(object));
         case MECH_UNIX_STREAM:
         case MECH_UNIX_DGRAM:
             // The socket inodes `ss -x` and /proc/PID/fd show: the pair, or a lone socket.
-            if (object >> 32) return fmt("%s:[%llu<->%llu]", key.c_str(), static_cast<unsigned long long>(object >> 32),
-                                         static_cast<unsigned long long>(object & 0xffffffff));
+            if (ipc_unix_id_is_pair(object))
+                return fmt("%s:[%llu<->%llu]", key.c_str(), ipc_unix_id_first(object), ipc_unix_id_second(object));
             return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
         default:
             // an eventfd is a kernel object without a number of its own
-            return fmt("%s:#%04llx", key.c_str(), static_cast<unsigned long long>((object >> 6) & 0xffff));
+            return fmt("%s:#%04llx", key.c_str(), ipc_eventfd_id_tag(object));
     }
 }
 
@@ -64,9 +64,9 @@ std::map<std::pair<Mechanism, uint64_t>, uint64_t> unix_orphans(const Snapshot& 
     std::map<std::pair<Mechanism, uint64_t>, std::set<uint64_t>> pairs_of;  // (mechanism, inode) -> pairs
     for (const auto& [key, use] : snap.objects) {
         const auto& [pid, mech, object] = key;
-        if ((mech == MECH_UNIX_STREAM || mech == MECH_UNIX_DGRAM) && object >> 32) {
-            pairs_of[{mech, object >> 32}].insert(object);
-            pairs_of[{mech, object & 0xffffffff}].insert(object);
+        if ((mech == MECH_UNIX_STREAM || mech == MECH_UNIX_DGRAM) && ipc_unix_id_is_pair(object)) {
+            pairs_of[{mech, ipc_unix_id_first(object)}].insert(object);
+            pairs_of[{mech, ipc_unix_id_second(object)}].insert(object);
         }
     }
     std::map<std::pair<Mechanism, uint64_t>, uint64_t> out;

@@ -60,15 +60,14 @@ uint64_t quantile_ns(const std::array<uint64_t, IPC_HIST_SLOTS>& hist, double q)
 }
 
 std::string drop_key(unsigned reason) {
-    switch (reason) {
-        case DROP_INFLIGHT_FULL: return "inflight_full";
-        case DROP_STATS_FULL: return "stats_full";
-        case DROP_PROC_FULL: return "proc_table_full";
-        case DROP_TARGETS_FULL: return "targets_full";
-        case DROP_FAULT_UNRESOLVED: return "fault_unresolved";
-        case DROP_OBJECTS_FULL: return "objects_full";
-    }
-    return "unknown";
+    // Indexed by enum ipc_drop: the same rows of bpf/drops.def generate it.
+    static constexpr const char* keys[] = {
+#define IPC_DROP(id, key, description) key,
+#include "drops.def"
+#undef IPC_DROP
+    };
+    static_assert(sizeof keys / sizeof keys[0] == DROP_COUNT);
+    return reason < DROP_COUNT ? keys[reason] : "unknown";
 }
 
 }  // namespace ipctrace

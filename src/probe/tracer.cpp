@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -55,12 +56,11 @@ void for_each(int fd, Fn fn) {
 void Tracer::SkeletonDeleter::operator()(ipctrace_bpf* skel) const { ipctrace_bpf__destroy(skel); }
 void Tracer::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
 
-MapSizes map_sizes(uint32_t max_procs) {
-    if (max_procs == 0) return {8192, 16384, 16384};  // the sizes in ipctrace.bpf.c
+MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in) {
+    if (max_procs == 0) return built_in;
     // A process has a few statistics entries (one per syscall and mechanism it used): the
     // statistics tables keep their size unless more processes call for more room.
-    const uint32_t stats = max_procs > 8192 ? max_procs * 2 : 16384;
-    return {max_procs, max_procs, stats};
+    return {max_procs, max_procs, std::max(built_in.stats, max_procs * 2)};
 }
 
 Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs) {
@@ -78,7 +78,10 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         bpf_map__set_max_entries(skel_->maps.object_names, 1);
     }
     if (max_procs) {
-        const MapSizes sizes = map_sizes(max_procs);
+        // The built-in sizes are the object's own (bpf/maps.h), read back rather than repeated.
+        const MapSizes built_in{bpf_map__max_entries(skel_->maps.targets), bpf_map__max_entries(skel_->maps.procs),
+                                bpf_map__max_entries(skel_->maps.syscall_stats)};
+        const MapSizes sizes = map_sizes(max_procs, built_in);
         bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
         bpf_map__set_max_entries(skel_->maps.procs, sizes.procs);
         bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);

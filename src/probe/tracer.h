@@ -64,10 +64,11 @@ private:
     int stats_fd_ = -1;
 };
 
-// max_entries of the pid-keyed maps for a --max-procs value (0: the built-in sizes).
+// max_entries of the pid-keyed maps for a --max-procs value (0: the built-in sizes, which the
+// tracer reads from the opened object).
 struct MapSizes {
     uint32_t targets, procs, stats;  // stats: syscall_stats, proc_mech_stats, objects
 };
-MapSizes map_sizes(uint32_t max_procs);
+MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in);
 
 }  // namespace ipctrace

@@ -1,0 +1,123 @@
+/* Page faults: which mechanism's mapping a fault hit, through the thread's one-mapping cache,
+ * and the faults whose lookup had to wait for the thread's next sys_exit. Part of
+ * ipctrace.bpf.c: included after maps.h, filter.h and classify.h. */
+#ifndef IPCTRACE_FAULTS_H
+#define IPCTRACE_FAULTS_H
+
+#define USER_ADDR_LIMIT 0x00007ffffffff000ULL
+
+static __always_inline u64 min_u64(u64 a, u64 b) { return a < b ? a : b; }
+static __always_inline u64 max_u64(u64 a, u64 b) { return a < b ? b : a; }
+
+/* The mm's mmap-lock sequence (6.4+): odd while a writer holds the lock (6.13+), moved by every
+ * write unlock. False on kernels without it: there the fault cache stays off. */
+static __always_inline bool mm_seq(struct mm_struct *mm, u32 *seq)
+{
+	if (!bpf_core_field_exists(mm->mm_lock_seq) || bpf_core_field_size(mm->mm_lock_seq) != 4)
+		return false;
+	return bpf_probe_read_kernel(seq, sizeof(*seq), (void *)mm + bpf_core_field_offset(mm->mm_lock_seq)) == 0;
+}
+
+/* mechanism_at for the faulting thread, through its one-mapping cache. A first pass over a
+ * shared ring faults thousands of times in one mapping: one bpf_find_vma instead of each. */
+static __always_inline bool fault_mechanism_at(struct task_struct *task, struct inflight *c, u64 addr,
+						u8 *mechanism)
+{
+	struct mm_struct *mm = task->mm;
+	struct vma_lookup out = {0, 0, MECH_NONE};
+	u32 before = 0, after = 0;
+	bool cacheable;
+	long err;
+
+	cacheable = c && mm && mm_seq(mm, &before) && !(before & 1);
+	if (cacheable && c->vma_end && c->vma_mm == (u64)mm && c->vma_seq == before && addr >= c->vma_start &&
+	    addr < c->vma_end) {
+		*mechanism = c->vma_mechanism;
+		return true;
+	}
+	err = bpf_find_vma(task, addr, classify_vma, &out, 0);
+	*mechanism = out.mechanism;
+	if (err == -EBUSY)
+		return false;
+	/* Cache only a lookup that no writer overlapped: the same even sequence before and after. */
+	if (cacheable && out.end && mm_seq(mm, &after) && after == before) {
+		c->vma_start = out.start;
+		c->vma_end = out.end;
+		c->vma_mm = (u64)mm;
+		c->vma_seq = before;
+		c->vma_mechanism = out.mechanism;
+	}
+	return true;
+}
+
+/* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
+ * a private user buffer inside an IPC call is that call's copy touching a fresh page. */
+static __always_inline void on_fault(u64 address, bool kernel_mode)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	u32 tgid = task->tgid;
+	struct proc_mech_stats *s;
+	struct inflight *c;
+	u8 mechanism;
+
+	if (address >= USER_ADDR_LIMIT || !is_target_task(task, tgid, &c, true))
+		return;
+	if (!c) /* the storage holds the thread's mapping cache */
+		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!fault_mechanism_at(task, c, address, &mechanism)) {
+		u32 seq;
+
+		count_drop(DROP_FAULT_UNRESOLVED);
+		if (c && !kernel_mode && task->mm && mm_seq(task->mm, &seq) && !(seq & 1)) {
+			if (!c->pend_n || c->pend_seq != seq) {
+				c->pend_lo = c->pend_hi = address;
+				c->pend_n = 0; /* older ones stay unresolved */
+				c->pend_seq = seq;
+			}
+			c->pend_lo = min_u64(c->pend_lo, address);
+			c->pend_hi = max_u64(c->pend_hi, address);
+			c->pend_n++;
+		}
+		kernel_mode = false; /* unknown mapping: "other", never a copy fault */
+	}
+	if (mechanism != MECH_NONE || !kernel_mode) {
+		s = proc_mech_for(tgid, mechanism);
+		if (s)
+			s->page_faults++;
+		return;
+	}
+	s = proc_mech_for(tgid, c && c->active ? c->mechanism : MECH_NONE);
+	if (s)
+		s->copy_faults++;
+}
+
+/* At sys_exit: moves the faults on_fault left pending from `other` to their mapping's
+ * mechanism, and out of fault_unresolved, when the mappings are those they faulted in. */
+static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c)
+{
+	struct vma_lookup out = {0, 0, MECH_NONE};
+	struct mm_struct *mm = task->mm;
+	struct proc_mech_stats *from, *to;
+	u32 n = c->pend_n, seq, reason = DROP_FAULT_UNRESOLVED;
+	u64 *unresolved;
+
+	c->pend_n = 0;
+	if (!mm || !mm_seq(mm, &seq) || seq != c->pend_seq)
+		return; /* the mappings changed since: the faults stay unresolved */
+	if (bpf_find_vma(task, c->pend_lo, classify_vma, &out, 0) || c->pend_hi >= out.end)
+		return;
+	if (out.mechanism != MECH_NONE) {
+		from = proc_mech_for(task->tgid, MECH_NONE);
+		to = proc_mech_for(task->tgid, out.mechanism);
+		if (!from || !to)
+			return;
+		/* Per-CPU counters: this CPU's may wrap, the sum over CPUs is right. */
+		from->page_faults -= n;
+		to->page_faults += n;
+	}
+	unresolved = bpf_map_lookup_elem(&drops, &reason);
+	if (unresolved)
+		*unresolved -= n;
+}
+
+#endif /* IPCTRACE_FAULTS_H */

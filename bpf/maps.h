@@ -1,0 +1,169 @@
+/* The program's interface with the collector: the settings it writes before load, every map
+ * it reads, and the one way an aggregate's entry is found or created. Part of ipctrace.bpf.c
+ * (one compilation unit, one skeleton): included after vmlinux and ipctrace.h. */
+#ifndef IPCTRACE_MAPS_H
+#define IPCTRACE_MAPS_H
+
+/* Set by the collector before load. */
+const volatile unsigned int filter_mode = FILTER_TARGETS;
+const volatile unsigned int self_tgid = 0;
+const volatile unsigned long long target_cgroup = 0; /* FILTER_CGROUP */
+const volatile bool track_objects = false;           /* fill `objects` (trace's communication map) */
+
+/* The IPC call a thread is inside. Task-local storage: found from the task itself, no
+ * hash lookup, and freed with the task (a thread killed inside a call leaves nothing). */
+struct inflight {
+	unsigned long long start_ns;
+	unsigned long long arg;    /* the rule's `arg`, kept for BYTES_ARG_IN */
+	unsigned long long object; /* the IPC object, when track_objects */
+	unsigned short nr;
+	unsigned char mechanism;
+	unsigned char active;      /* 0 between calls */
+	unsigned char traced;      /* FILTER_TARGETS: the thread's process is in `targets` */
+	/* The mapping the thread last faulted in, so the next faults in it need no
+	 * bpf_find_vma (7.5 µs and an IRQ-work IPI each). Valid while the address space
+	 * and its mmap-lock sequence are those seen at the lookup: any change to the
+	 * mappings takes the mmap write lock, which moves the sequence. See faults.h. */
+	unsigned long long vma_start;
+	unsigned long long vma_end; /* 0: nothing cached */
+	unsigned long long vma_mm;
+	unsigned int vma_seq;
+	unsigned char vma_mechanism;
+	/* User faults whose lookup failed because the CPU's deferred mmap unlock was busy
+	 * (another BPF program's bpf_find_vma): counted as other and fault_unresolved at once,
+	 * then moved to their mapping's mechanism at the thread's next sys_exit, where
+	 * interrupts are on and the lookup needs no deferral, if the mappings have not changed
+	 * since and [pend_lo, pend_hi] lies in one mapping. Not at sys_enter too: that made the
+	 * verifier walk sys_enter's classification twice (9700 insns instead of 3800). */
+	unsigned long long pend_lo;
+	unsigned long long pend_hi;
+	unsigned int pend_n;
+	unsigned int pend_seq;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IPC_DEFAULT_TARGETS);
+	__type(key, u32); /* tgid */
+	__type(value, u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct inflight);
+} inflight SEC(".maps");
+
+/* The per-CPU hashes are not preallocated: preallocating 16384 entries × CPUs × up to 368
+ * bytes took ~20 ms of start-up, while a run fills a few dozen keys. An element is allocated
+ * (from the BPF memory allocator, safe in tracing programs) once per key, on its first event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, IPC_DEFAULT_STATS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct syscall_key);
+	__type(value, struct syscall_stats);
+} syscall_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, IPC_DEFAULT_STATS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct proc_mech_key);
+	__type(value, struct proc_mech_stats);
+} proc_mech_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IPC_DEFAULT_PROCS);
+	__type(key, u32); /* tgid */
+	__type(value, struct proc_info);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, IPC_DEFAULT_STATS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct object_key);
+	__type(value, struct object_stats);
+} objects SEC(".maps");
+
+/* (mechanism, object) -> name, for the objects that have one (FIFO, POSIX shm and mq). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IPC_DEFAULT_OBJECT_NAMES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct object_key);
+	__type(value, struct object_name);
+} object_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DROP_COUNT);
+	__type(key, u32);
+	__type(value, u64);
+} drops SEC(".maps");
+
+static const struct syscall_stats zero_syscall_stats;
+static const struct proc_mech_stats zero_proc_mech_stats;
+
+static __always_inline void count_drop(u32 reason)
+{
+	u64 *n = bpf_map_lookup_elem(&drops, &reason);
+	if (n)
+		(*n)++;
+}
+
+/* The entry of key in a hash of aggregates, created from `zero` on the key's first event;
+ * NULL when the map is full, counted as `drop`. *created: the key was missing at first. */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero, u32 drop, bool *created)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+
+	*created = false;
+	if (value)
+		return value;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	value = bpf_map_lookup_elem(map, key);
+	if (!value)
+		count_drop(drop);
+	*created = value != NULL;
+	return value;
+}
+
+static __always_inline void remember_proc(u32 tgid, struct task_struct *task)
+{
+	struct proc_info info = {};
+
+	if (bpf_map_lookup_elem(&procs, &tgid))
+		return;
+	info.ppid = BPF_CORE_READ(task, real_parent, tgid);
+	BPF_CORE_READ_STR_INTO(&info.comm, task, group_leader, comm);
+	if (bpf_map_update_elem(&procs, &tgid, &info, BPF_NOEXIST) && !bpf_map_lookup_elem(&procs, &tgid))
+		count_drop(DROP_PROC_FULL);
+}
+
+/* A new statistics entry records its process (once: remember_proc looks first). */
+static __always_inline struct syscall_stats *syscall_stats_for(struct syscall_key *key)
+{
+	bool created;
+	struct syscall_stats *s = lookup_or_init(&syscall_stats, key, &zero_syscall_stats, DROP_STATS_FULL, &created);
+
+	if (created)
+		remember_proc(key->tgid, bpf_get_current_task_btf());
+	return s;
+}
+
+static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechanism)
+{
+	struct proc_mech_key key = {.tgid = tgid, .mechanism = mechanism};
+	bool created;
+	struct proc_mech_stats *s = lookup_or_init(&proc_mech_stats, &key, &zero_proc_mech_stats, DROP_STATS_FULL, &created);
+
+	if (created)
+		remember_proc(tgid, bpf_get_current_task_btf());
+	return s;
+}
+
+#endif /* IPCTRACE_MAPS_H */
