@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "common/format.h"
+#include "common/tool_info.h"
 
 namespace ipctrace {
 
@@ -11,7 +12,7 @@ Cli::Cli()
            "eBPF probes count, per IPC mechanism, the syscalls, the bytes copied between user and kernel,\n"
            "the page faults, the context switches and the time in calls. Tracing needs root (or CAP_BPF\n"
            "and CAP_PERFMON)."} {
-    app_.set_version_flag("--version", "ipctrace " IPCTRACE_VERSION);
+    app_.set_version_flag("--version", version_text(), "Print the version, the commit, the libbpf built against and the kernel, and exit");
     app_.require_subcommand(1);
     app_.add_flag("-v,--verbose", global_.verbose, "Print libbpf's messages (the verifier log when loading fails)");
 

@@ -112,7 +112,7 @@ json comparison_json(const Comparison& c) {
                            {"verdict", verdict_for_size(rows)}});
     }
     return {{"schema_version", kSchemaVersion},
-            {"tool", {{"name", "ipctrace"}, {"version", IPCTRACE_VERSION}}},
+            {"tool", tool_to_json()},
             {"mode", "compare"},
             {"settings",
              {{"workloads", names},

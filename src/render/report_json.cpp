@@ -1,6 +1,7 @@
 #include "render/report_json.h"
 
 #include "common/mechanisms.h"
+#include "common/tool_info.h"
 
 namespace ipctrace {
 namespace {
@@ -89,9 +90,14 @@ nlohmann::ordered_json workload_to_json(const workloads::Result& r) {
     return out;
 }
 
+nlohmann::ordered_json tool_to_json() {
+    const ToolInfo& t = tool_info();
+    return {{"name", "ipctrace"}, {"version", t.version}, {"commit", t.commit}, {"libbpf", t.libbpf}, {"kernel", t.kernel}};
+}
+
 nlohmann::ordered_json report_to_json(const Report& report) {
     json doc = {{"schema_version", kSchemaVersion},
-                {"tool", {{"name", "ipctrace"}, {"version", IPCTRACE_VERSION}}},
+                {"tool", tool_to_json()},
                 {"mode", report.mode},
                 {"traced", report.traced}};
     if (report.workload) doc["workload"] = workload_to_json(*report.workload);

@@ -1,6 +1,7 @@
 // Bad input: one clear line on stderr, exit code 2, never a crash.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -101,7 +102,18 @@ TEST(Cli, ListShowsEveryWorkload) {
 TEST(Cli, VersionAndHelp) {
     const CommandResult v = run({ipctrace_bin(), "--version"});
     EXPECT_EQ(v.exit_code, 0);
-    EXPECT_NE(v.out.find("ipctrace " IPCTRACE_VERSION), std::string::npos);
+    EXPECT_EQ(v.out.rfind("ipctrace " IPCTRACE_VERSION "\n", 0), 0u) << v.out;
+    // What a bug report needs, each against its own witness: git, pkg-config and uname.
+    const CommandResult git = run({"git", "-C", IPCTRACE_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
+    if (git.exit_code == 0) {  // a tarball build says "unknown"
+        EXPECT_NE(v.out.find("\ncommit " + git.out.substr(0, 12)), std::string::npos) << v.out;
+    }
+    const CommandResult libbpf = run({"pkg-config", "--modversion", "libbpf"});
+    ASSERT_EQ(libbpf.exit_code, 0);
+    EXPECT_NE(v.out.find("\nlibbpf " + libbpf.out.substr(0, libbpf.out.find('\n')) + " "), std::string::npos) << v.out;
+    struct utsname u {};
+    ASSERT_EQ(uname(&u), 0);
+    EXPECT_NE(v.out.find("\nkernel " + std::string(u.release) + "\n"), std::string::npos) << v.out;
     const CommandResult h = run({ipctrace_bin(), "run", "--help"});
     EXPECT_EQ(h.exit_code, 0);
     for (const char* opt : {"--count", "--size", "--sync", "--mode", "--json", "--output", "--no-trace"})
