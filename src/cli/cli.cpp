@@ -6,6 +6,39 @@
 #include "common/tool_info.h"
 
 namespace ipctrace {
+namespace {
+
+// `ipctrace trace ls -l` as strace takes it: for a subcommand with a `command` positional, the
+// first word that is not an option or an option's value starts the command, and everything after
+// it is the command's. Inserting "--" there lets CLI11 hand the rest over untouched.
+std::vector<std::string> separate_command(const std::vector<std::string>& args, CLI::App& app) {
+    std::vector<std::string> out = args;
+    CLI::App* sub = nullptr;
+    size_t i = 1;
+    for (; i < args.size(); ++i) {
+        if (args[i].empty() || args[i][0] == '-') continue;
+        const auto named = app.get_subcommands([&](CLI::App* s) { return s->get_name() == args[i]; });
+        if (!named.empty()) sub = named.front();
+        break;
+    }
+    if (!sub || !sub->get_option_no_throw("command")) return out;
+    for (size_t j = i + 1; j < args.size(); ++j) {
+        const std::string& a = args[j];
+        if (a == "--") return out;
+        if (a.size() > 1 && a[0] == '-') {
+            if (a.find('=') != std::string::npos) continue;              // --opt=value
+            if (a[1] != '-' && a.size() > 2) continue;                   // -p123: the value attached
+            const CLI::Option* opt = sub->get_option_no_throw(a);
+            if (opt && opt->get_items_expected_min() > 0 && !opt->get_positional()) ++j;  // its value is the next word
+            continue;
+        }
+        out.insert(out.begin() + static_cast<std::ptrdiff_t>(j), "--");
+        return out;
+    }
+    return out;
+}
+
+}  // namespace
 
 Cli::Cli()
     : app_{"ipctrace: where inter-process communication spends its time.\n"
@@ -42,8 +75,12 @@ CliOutcome Cli::parse(int argc, const char* const* argv) {
         if (known.empty()) return fail("unknown command " + quote(arg) + " (commands: " + names_ + "; see --help)");
         break;
     }
+    std::vector<std::string> args(argv, argv + argc);
+    args = separate_command(args, app_);
+    std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 parses a reversed list, without argv[0]
+    app_.name(args.empty() ? "ipctrace" : args[0]);
     try {
-        app_.parse(argc, argv);
+        app_.parse(reversed);
     } catch (const CLI::CallForHelp& e) {
         std::ostringstream out, err;
         outcome.exit_code = app_.exit(e, out, err);

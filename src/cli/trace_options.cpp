@@ -35,8 +35,8 @@ Expected<TraceSettings> check_trace_options(const TraceOptionText& text, pid_t s
     if (!text.pids.empty()) given.push_back("-p");
     if (text.all) given.push_back("--all");
     if (!text.cgroup.empty()) given.push_back("--cgroup");
-    if (!text.command.empty()) given.push_back("a command after --");
-    if (given.empty()) return unexpected("trace needs what to trace: -p PID, --all, --cgroup PATH or -- COMMAND [ARGS…]");
+    if (!text.command.empty()) given.push_back("a command");
+    if (given.empty()) return unexpected("trace needs what to trace: -p PID, --all, --cgroup PATH or [--] COMMAND [ARGS…]");
     if (given.size() > 1) {
         std::string list;
         for (size_t i = 0; i < given.size(); ++i) list += (i == 0 ? "" : i + 1 == given.size() ? " and " : ", ") + given[i];

@@ -183,7 +183,9 @@ TEST(TraceCli, BadInputGetsOneLineAndExitCode2) {
     expect_trace_usage_error({"-p", "999999"}, "no process with pid 999999");
     expect_trace_usage_error({"-p", std::to_string(getpid()) + ",999998"}, "no process with pid 999998");
     expect_trace_usage_error({"--all", "-p", "1"}, "-p and --all exclude each other");
-    expect_trace_usage_error({"--all", "--", "true"}, "--all and a command after -- exclude each other");
+    expect_trace_usage_error({"--all", "--", "true"}, "--all and a command exclude each other");
+    expect_trace_usage_error({"--all", "true"}, "--all and a command exclude each other");  // no "--" needed
+    expect_trace_usage_error({"-p", "1", "-d", "2", "sleep", "-p", "1"}, "-p and a command exclude each other");
     expect_trace_usage_error({"--cgroup", "/nonexistent-cgroup", "--all"}, "exclude each other");
     expect_trace_usage_error({"--cgroup", "/nonexistent-cgroup"}, "--cgroup /nonexistent-cgroup: No such file or directory");
     expect_trace_usage_error({"--cgroup", "/tmp"}, "not on a cgroup v2 filesystem");
@@ -196,7 +198,6 @@ TEST(TraceCli, BadInputGetsOneLineAndExitCode2) {
     expect_trace_usage_error({"--all", "--max-procs", "-5"}, "--max-procs takes a number of processes");
     expect_trace_usage_error({"--all", "--max-procs", "lots"}, "--max-procs takes a number of processes");
     expect_trace_usage_error({"--all", "--keep-exited", "x"}, "--keep-exited takes a number of processes from 0 to 4194304, not 'x'");
-    expect_trace_usage_error({"true"}, "put the command to trace after '--'");
     expect_trace_usage_error({"--all", "-o", "/nonexistent-dir/t.txt"}, "cannot write /nonexistent-dir/t.txt");
     if (const auto kthread = some_kernel_thread())
         expect_trace_usage_error({"-p", std::to_string(*kthread)},
