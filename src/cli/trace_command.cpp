@@ -4,7 +4,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cstring>
 #include <optional>
@@ -68,8 +67,8 @@ public:
                          "Trace the processes of this cgroup v2 (a directory on cgroup2, or a path relative to its mount)")
             ->type_name("PATH");
         cmd_->add_option("command", text_.command,
-                         "After --: the command to run and trace with all its descendants until it exits; "
-                         "ipctrace then exits with its status")
+                         "The command to run and trace with all its descendants until it exits (ipctrace then exits with "
+                         "its status); every word from the command's name on is the command's, '--' before it is optional")
             ->type_name("CMD [ARGS...]");
         cmd_->add_option("-d,--duration", text_.duration, "Stop tracing after SEC seconds (a command runs on)")->type_name("SEC");
         cmd_->add_option("-i,--interval", text_.interval,
@@ -87,37 +86,36 @@ public:
                          "folded into one row per command name")
             ->type_name("N");
         cmd_->add_flag("--json", json_, "Print the report as JSON (docs/trace.md)");
-        cmd_->add_option("-o,--output", output_, "Write the reports to FILE instead of stdout")->type_name("FILE");
+        cmd_->add_option("-o,--output", output_, "Write the reports to FILE instead of stdout (stderr for a command)")->type_name("FILE");
         cmd_->add_flag("--include-file-io", include_file_io_, "Count regular-file reads and writes as IPC (off: reported apart)");
         cmd_->add_option("--dot", dot_, "Also write the communication map (who talks to whom) as Graphviz DOT to FILE")
             ->type_name("FILE");
         metrics_.add_to(*cmd_, false);
         cmd_->footer(
-            "Exactly one of -p, --all, --cgroup or -- CMD. The report goes to stdout (or -o FILE) when the trace ends:\n"
-            "for a command, after it exited, and ipctrace exits with the command's status (128+N if killed by signal N).\n"
+            "Exactly one of -p, --all, --cgroup or [--] CMD. The report goes to stdout (or -o FILE) when the trace ends;\n"
+            "for a command it goes to stderr (or -o FILE), as strace -c does, so the command's stdout stays its own.\n"
+            "A command's report comes after it exited, and ipctrace exits with its status (128+N if killed by signal N).\n"
             "Ctrl-C ends a -p/--all/--cgroup trace (exit 0); for a command it is the command's, which ipctrace waits for.");
         return cmd_;
     }
 
     int execute(const GlobalOptions& global) override {
         EarlyStopSignals early_stop;
-        const auto& rest = cmd_->remaining();
-        if (!text_.command.empty() && std::find(rest.begin(), rest.end(), "--") == rest.end())
-            return report_error(ExitCode::BadInput, "put the command to trace after '--': ipctrace trace [OPTIONS] -- " + text_.command[0] + " [ARGS...]");
         auto checked = check_trace_options(text_, getpid());
         if (!checked) return report_error(ExitCode::BadInput, checked.error());
         TraceSettings settings = std::move(checked).value();
         if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
+        const bool command = settings.target.kind == TraceTarget::Kind::Command;
         std::optional<Output> out, dot;
         try {
-            out.emplace(output_);
+            // As strace -c: a command's stdout is its own, the report goes to stderr (or -o).
+            out.emplace(output_, command ? stderr : stdout);
             if (!dot_.empty()) dot.emplace(dot_);
         } catch (const std::exception& e) {
             return report_error(ExitCode::BadInput, e.what());
         }
         if (!check_bpf_privileges()) return report_error(ExitCode::BadInput, "ipctrace trace needs root, or CAP_BPF and CAP_PERFMON: run it with sudo");
         if (auto st = check_kernel_btf(); !st) return report_error(ExitCode::Failure, st.error());
-        const bool command = settings.target.kind == TraceTarget::Kind::Command;
         // A command's stderr is its own: ipctrace's notes go into the report only.
         if (!command)
             for (const auto& note : settings.notes) std::fprintf(stderr, "ipctrace: %s\n", note.c_str());

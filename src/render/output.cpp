@@ -36,12 +36,12 @@ bool is_kernel_filesystem(long type) {
 }  // namespace
 
 void Output::Closer::operator()(FILE* f) const {
-    if (f != stdout) std::fclose(f);
+    if (f != stdout && f != stderr) std::fclose(f);
 }
 
-Output::Output(const std::string& path) : path_(path) {
+Output::Output(const std::string& path, FILE* standard) : path_(path) {
     if (path.empty() || path == "-") {
-        file_.reset(stdout);
+        file_.reset(standard);
         return;
     }
     // O_NOFOLLOW: a symlink planted at the path is refused, not followed. O_NONBLOCK: a FIFO
@@ -93,7 +93,7 @@ Output::~Output() {
 }
 
 void Output::write(const std::string& text) {
-    const std::string where = path_.empty() || path_ == "-" ? std::string("stdout") : path_;
+    const std::string where = path_.empty() || path_ == "-" ? std::string(file_.get() == stderr ? "stderr" : "stdout") : path_;
     if (truncate_) {
         truncate_ = false;
         if (ftruncate(fileno(file_.get()), 0) != 0) fail(where, std::strerror(errno));

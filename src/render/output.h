@@ -15,8 +15,9 @@ namespace ipctrace {
 
 class Output {
 public:
-    // Throws std::runtime_error("cannot write FILE: reason").
-    explicit Output(const std::string& path);
+    // An empty path or "-" is `standard` (stdout, or stderr where the traced command owns
+    // stdout). Throws std::runtime_error("cannot write FILE: reason").
+    explicit Output(const std::string& path, FILE* standard = stdout);
     ~Output();
     Output(const Output&) = delete;
     Output& operator=(const Output&) = delete;

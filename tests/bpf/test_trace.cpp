@@ -177,11 +177,11 @@ TEST(TraceCommand, PassesTheExitStatusThrough) {
     IPCTRACE_REQUIRE_ROOT();
     const CommandResult seven = run(trace_argv({"--", "sh", "-c", "exit 7"}));
     EXPECT_EQ(seven.exit_code, 7) << seven.err;
-    EXPECT_NE(seven.out.find("the command exited with status 7"), std::string::npos) << seven.out;
+    EXPECT_NE(seven.err.find("the command exited with status 7"), std::string::npos) << seven.err;
 
     const CommandResult term = run(trace_argv({"--json", "--", "sh", "-c", "kill -TERM $$"}));
     EXPECT_EQ(term.exit_code, 143) << term.err;
-    const json doc = parse(term.out);
+    const json doc = parse(term.err);
     EXPECT_EQ(doc["trace"]["command_exit"]["signal"], SIGTERM);
     EXPECT_GE(get_u(doc["mechanisms"]["signal"]["signals"], "sent"), 1u);
 
@@ -205,19 +205,35 @@ TEST(TraceCommand, KeepsTheStatusWhenStartedWithSigchldIgnoredAndPassesThatOn) {
         argv.push_back(a);
     const CommandResult r = run(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("the command exited with status 0"), std::string::npos) << r.out;
+    EXPECT_NE(r.err.find("the command exited with status 0"), std::string::npos) << r.err;
 }
 
-TEST(TraceCommand, ReportGoesAfterTheCommandsOutputOrToTheFile) {
+// As strace -c: the command owns stdout; the report goes to stderr, or to -o FILE.
+TEST(TraceCommand, TheCommandOwnsStdoutTheReportGoesToStderrOrTheFile) {
     IPCTRACE_REQUIRE_ROOT();
     const CommandResult r = run(trace_argv({"--", "sh", "-c", "echo hello from the command"}));
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(r.out.rfind("hello from the command\nipctrace trace: command sh -c", 0), 0u) << r.out;
-    EXPECT_EQ(r.err, "");
+    EXPECT_EQ(r.out, "hello from the command\n");
+    EXPECT_EQ(r.err.rfind("ipctrace trace: command sh -c", 0), 0u) << r.err;
+
+    // Issue 17's case, with and without "--": stdout is exactly the command's, stderr one JSON document.
+    for (const auto& args : {std::vector<std::string>{"--json", "--", "sh", "-c", "echo hi"},
+                             std::vector<std::string>{"--json", "sh", "-c", "echo hi"}}) {
+        const CommandResult j = run(trace_argv(args));
+        ASSERT_EQ(j.exit_code, 0) << j.err;
+        EXPECT_EQ(j.out, "hi\n");
+        const json doc = json::parse(j.err, nullptr, false);
+        ASSERT_FALSE(doc.is_discarded()) << "stderr is one JSON document: " << j.err;
+        EXPECT_EQ(doc["trace"]["target"]["command"][0], "sh");
+        EXPECT_EQ(doc["trace"]["command_exit"]["code"], 0);
+    }
+
     TempPath report("to-file");
-    const CommandResult f = run(trace_argv({"-o", report.str(), "--", "sh", "-c", "echo hello"}));
-    EXPECT_EQ(f.out, "hello\n");
-    EXPECT_NE(report.read().find("ipctrace trace: command sh -c"), std::string::npos);
+    const CommandResult f = run(trace_argv({"--json", "-o", report.str(), "sh", "-c", "echo hi"}));
+    EXPECT_EQ(f.exit_code, 0) << f.err;
+    EXPECT_EQ(f.out, "hi\n");
+    EXPECT_EQ(f.err, "");
+    EXPECT_EQ(parse(report.read())["trace"]["target"]["kind"], "command");
 }
 
 TEST(TraceCommand, CommKeepsOnlyThoseProcessesAndFileIoCountsWhenAskedTo) {
@@ -226,7 +242,7 @@ TEST(TraceCommand, CommKeepsOnlyThoseProcessesAndFileIoCountsWhenAskedTo) {
     const std::string pipeline = "dd if=/dev/zero bs=4096 count=" + std::to_string(blocks) + " 2>/dev/null | cat >/dev/null";
     const CommandResult only_cat = run(trace_argv({"--json", "--comm", "cat", "--", "sh", "-c", pipeline}));
     ASSERT_EQ(only_cat.exit_code, 0) << only_cat.err;
-    const json doc = parse(only_cat.out);
+    const json doc = parse(only_cat.err);
     ASSERT_EQ(doc["processes"].size(), 1u) << doc["processes"].dump();
     EXPECT_EQ(doc["processes"][0]["comm"], "cat");
     EXPECT_EQ(doc["trace"]["comm"], "cat");
@@ -235,10 +251,10 @@ TEST(TraceCommand, CommKeepsOnlyThoseProcessesAndFileIoCountsWhenAskedTo) {
 
     TempPath file("file-io");
     const std::string copy = "head -c 10000 /dev/zero > " + file.str() + "; cat " + file.str() + " >/dev/null";
-    const json apart = parse(run(trace_argv({"--json", "--", "sh", "-c", copy})).out);
+    const json apart = parse(run(trace_argv({"--json", "--", "sh", "-c", copy})).err);
     EXPECT_FALSE(apart["mechanisms"].contains("file"));
     EXPECT_GE(get_u(apart["file_io"], "bytes_to_kernel"), 10000u);
-    const json counted = parse(run(trace_argv({"--json", "--include-file-io", "--", "sh", "-c", copy})).out);
+    const json counted = parse(run(trace_argv({"--json", "--include-file-io", "--", "sh", "-c", copy})).err);
     EXPECT_FALSE(counted.contains("file_io"));
     EXPECT_GE(get_u(counted["mechanisms"]["file"], "bytes_to_kernel"), 10000u);
     EXPECT_GE(get_u(counted["mechanisms"]["file"], "bytes_from_kernel"), 10000u);
@@ -252,18 +268,19 @@ TEST(TraceCommand, ACommThatIsNotUtf8StillGivesValidJson) {
     const CommandResult r = run(trace_argv({"--json", "--", link, "-c", "echo x | cat >/dev/null"}));
     unlink(link.c_str());
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json doc = parse(r.out);
+    const json doc = parse(r.err);
     EXPECT_TRUE(doc.contains("processes"));
 }
 
 TEST(TraceCommand, ForwardsSigtermToTheCommandAndWaitsForIt) {
     IPCTRACE_REQUIRE_ROOT();
-    Background trace(trace_argv({"--json", "--", "sh", "-c", "trap 'exit 5' TERM; echo ready >&2; while :; do sleep 0.05; done"}));
+    TempPath report("sigterm-json");  // the command writes to stderr too: the report goes to a file
+    Background trace(trace_argv({"--json", "-o", report.str(), "--", "sh", "-c", "trap 'exit 5' TERM; echo ready >&2; while :; do sleep 0.05; done"}));
     ASSERT_TRUE(trace.wait_for_stderr("ready", 5s));
     trace.signal(SIGTERM);
     const CommandResult r = trace.wait(5s);
     EXPECT_EQ(r.exit_code, 5) << r.err;
-    const json doc = parse(r.out);
+    const json doc = parse(report.read());
     EXPECT_EQ(doc["trace"]["stop_reason"], "command_exited");
     EXPECT_EQ(doc["trace"]["command_exit"]["code"], 5);
 }

@@ -39,7 +39,7 @@ TEST(TraceMap, SeedPipelineShowsPsToGrepToCut) {
     const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--dot", dot, "--", "sh", "-c",
                                  "ps -ef | grep root | cut -b 1-20 > /dev/null"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json doc = json::parse(r.out);
+    const json doc = json::parse(r.err);  // a command's report goes to stderr
     const auto edges = edges_by_comm(doc);
     EXPECT_EQ(edges.count("ps -> grep via pipe"), 1u) << doc["map"].dump();
     EXPECT_EQ(edges.count("grep -> cut via pipe"), 1u) << doc["map"].dump();
@@ -60,10 +60,10 @@ TEST(TraceMap, TextReportListsTheEdges) {
     IPCTRACE_REQUIRE_ROOT();
     const CommandResult r = run({ipctrace_bin(), "trace", "--", "sh", "-c", "seq 1 20000 | sort -n | tail -1 > /dev/null"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_NE(r.out.find("Communication map (who talks to whom):"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("seq["), std::string::npos);
-    EXPECT_NE(r.out.find("] -> sort["), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("via pipe:["), std::string::npos);
+    EXPECT_NE(r.err.find("Communication map (who talks to whom):"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("seq["), std::string::npos);
+    EXPECT_NE(r.err.find("] -> sort["), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("via pipe:["), std::string::npos);
 }
 
 // multiprocessing.Queue is a pipe plus a lock: the parent feeds two workers through one
@@ -86,7 +86,7 @@ TEST(TraceMap, PythonMultiprocessingQueue) {
         "    assert total == 2 * sum(range(200)), total\n";
     const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", "/usr/bin/python3", "-c", script});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json doc = json::parse(r.out);
+    const json doc = json::parse(r.err);
     ASSERT_TRUE(doc["mechanisms"].contains("pipe")) << doc["mechanisms"].dump();
     EXPECT_GE(doc["mechanisms"]["pipe"]["syscalls"]["write"]["count"].get<unsigned long>(), 400u);  // 200 items each way
     // Edges over pipes between the parent and each of the two workers, both directions.
@@ -119,7 +119,7 @@ TEST(TraceMap, FifoByPathPosixObjectsByName) {
     const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", "sh", "-c", feed + " && " + feed_deep});
     run({"rm", "-rf", real});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    const json doc = json::parse(r.out);
+    const json doc = json::parse(r.err);
     const auto edges = edges_by_comm(doc);
     EXPECT_EQ(edges.count("sh -> cat via fifo"), 2u) << doc["map"].dump();
     std::map<std::string, unsigned long> bytes_by_object;
