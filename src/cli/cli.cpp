@@ -44,7 +44,8 @@ Cli::Cli()
     : app_{"ipctrace: where inter-process communication spends its time.\n"
            "eBPF probes count, per IPC mechanism, the syscalls, the bytes copied between user and kernel,\n"
            "the page faults, the context switches and the time in calls. Tracing needs root (or CAP_BPF\n"
-           "and CAP_PERFMON)."} {
+           "and CAP_PERFMON).",
+           "ipctrace"} {  // the name in usage lines and the man page, however it was started
     app_.set_version_flag("--version", version_text(), "Print the version, the commit, the libbpf built against and the kernel, and exit");
     app_.require_subcommand(1);
     app_.add_flag("-v,--verbose", global_.verbose, "Print libbpf's messages (the verifier log when loading fails)");
@@ -78,7 +79,6 @@ CliOutcome Cli::parse(int argc, const char* const* argv) {
     std::vector<std::string> args(argv, argv + argc);
     args = separate_command(args, app_);
     std::vector<std::string> reversed(args.rbegin(), args.rend() - 1);  // CLI11 parses a reversed list, without argv[0]
-    app_.name(args.empty() ? "ipctrace" : args[0]);
     try {
         app_.parse(reversed);
     } catch (const CLI::CallForHelp& e) {
