@@ -5,14 +5,14 @@
 #include <cstdarg>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "common/format.h"
+#include "render/palette.h"
 
 namespace ipctrace {
 namespace {
 
-constexpr const char* kColors[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                   "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 
 std::string escape(const std::string& s) {
     std::string out;
@@ -60,7 +60,8 @@ std::string bars(const std::vector<ComparedRow>& rows, const std::string& title)
         const int y = top + static_cast<int>(i) * (bar + gap);
         const int len = max > 0 ? static_cast<int>(plot * speed(f) / max) : 0;
         svg += fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 8, y + bar / 2 + 5, escape(f.workload).c_str());
-        svg += fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", left, y, std::max(len, 1), bar, kColors[i % 10]);
+        svg += fmt("<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"/>\n", left, y, std::max(len, 1), bar,
+                   workload_colour(f.workload).c_str());
         const std::string value = bytes ? format_bytes(f.throughput_mib_s * 1048576.0) + "/s" : fmt("%.0f msg/s", f.messages_per_s);
         svg += fmt("<text x=\"%d\" y=\"%d\">%s · %.2f copies/B · %.1f syscalls/msg</text>\n", left + std::max(len, 1) + 6,
                    y + bar / 2 + 5, escape(value).c_str(), f.copies_per_byte, f.syscalls_per_message);
@@ -105,11 +106,16 @@ std::string lines(const std::vector<std::vector<ComparedRow>>& sizes, const std:
         svg += fmt("<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, top + ph + 18, format_bytes(static_cast<double>(size)).c_str());
     }
     int i = 0;
+    std::set<std::string> used;
     for (const auto& [name, points] : series) {
-        const char* color = kColors[i % 10];
+        // The workload's mechanism colour, as in every page; a second line of one colour is dashed.
+        const std::string colour_text = workload_colour(name);
+        const char* color = colour_text.c_str();
+        const bool dashed = !used.insert(colour_text).second;
         std::string path;
         for (const auto& [x, y] : points) path += fmt("%s%.1f,%.1f", path.empty() ? "" : " ", px(x), py(y));
-        svg += fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\"/>\n", path.c_str(), color);
+        svg += fmt("<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\"%s/>\n", path.c_str(), color,
+                   dashed ? " stroke-dasharray=\"7 4\"" : "");
         for (const auto& [x, y] : points) svg += fmt("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", px(x), py(y), color);
         const int ly = top + 10 + i * 22;
         svg += fmt("<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\"/>\n", left + pw + 16, ly, color);
