@@ -13,6 +13,7 @@
 #include "model/comparison.h"
 #include "render/compare_svg.h"
 #include "render/compare_text.h"
+#include "render/html_page.h"
 #include "render/output.h"
 
 namespace ipctrace {
@@ -36,6 +37,8 @@ public:
         cmd->add_flag("--json", json_, "Print the comparison as one JSON document");
         cmd->add_option("-o,--output", output_, "Write the text or JSON to FILE instead of stdout");
         cmd->add_option("--svg", svg_, "Also write a chart to FILE (SVG)");
+        cmd->add_option("--html", html_, "Also write a self-contained HTML page to FILE: the tables, the chart and the verdict (docs/html.md)")
+            ->type_name("FILE");
         return cmd;
     }
 
@@ -43,10 +46,11 @@ public:
         install_stop_handlers();  // from here on a stop signal ends the comparison cleanly, 128+signal
         CompareSettings plan;
         if (auto st = make_plan(plan); !st) return report_error(ExitCode::BadInput, st.error());
-        std::optional<Output> out, svg;
+        std::optional<Output> out, svg, html;
         try {
             out.emplace(output_);
             if (!svg_.empty()) svg.emplace(svg_);
+            if (!html_.empty()) html.emplace(html_);
         } catch (const std::exception& e) {
             return report_error(ExitCode::BadInput, e.what());
         }
@@ -68,6 +72,7 @@ public:
         try {
             out->write(json_ ? comparison_json(comparison).dump(2) + "\n" : comparison_text(comparison));
             if (svg) svg->write(compare_svg(ranked_by_size, comparison_title(comparison.settings)));
+            if (html) html->write(compare_html(comparison));
         } catch (const std::exception& e) {
             return report_error(ExitCode::Failure, e.what());
         }
@@ -80,7 +85,7 @@ public:
 
 private:
     std::vector<std::string> names_, sizes_;
-    std::string size_, bytes_, count_, mode_, sync_, output_, svg_;
+    std::string size_, bytes_, count_, mode_, sync_, output_, svg_, html_;
     int repeat_ = 3;
     bool json_ = false;
 
@@ -96,6 +101,8 @@ private:
         if (!svg_.empty() && (svg_ == output_ || (svg_ == "-" && out_is_stdout)))
             return unexpected("give -o and --svg different files (both would write to " +
                               (out_is_stdout ? std::string("stdout") : output_) + ")");
+        if (!html_.empty() && (html_ == output_ || html_ == svg_ || (html_ == "-" && out_is_stdout)))
+            return unexpected("give --html a file of its own (" + quote(html_) + " is already written by -o or --svg)");
         if (!size_.empty() && !sizes_.empty()) return unexpected("give --size or --sizes, not both");
         if (!bytes_.empty() && !count_.empty()) return unexpected("give --bytes or --count, not both");
         if (repeat_ < 1 || repeat_ > 100) return unexpected("--repeat must be between 1 and 100");

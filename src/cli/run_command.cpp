@@ -5,6 +5,7 @@
 #include "cli/preflight.h"
 #include "collect/measure.h"
 #include "cli/metrics_flags.h"
+#include "render/html_page.h"
 #include "render/output.h"
 #include "render/report_json.h"
 #include "render/report_text.h"
@@ -22,6 +23,8 @@ public:
         options_.add_to(*cmd);
         cmd->add_flag("--json", json_, "Print the report as one JSON document (docs/json.md)");
         cmd->add_option("-o,--output", output_, "Write the report to FILE instead of stdout");
+        cmd->add_option("--html", html_, "Also write a self-contained HTML page to FILE: the tables, the map and the latency histograms (docs/html.md)")
+            ->type_name("FILE");
         cmd->add_flag("--no-trace", no_trace_, "Run the workload without probes (the baseline)");
         cmd->add_flag("--self-cost", self_cost_, "Also report what each probe cost (kernel BPF run-time statistics)");
         metrics_.add_to(*cmd, true);
@@ -40,9 +43,12 @@ public:
         if (self_cost_ && no_trace_) return report_error(ExitCode::BadInput, "--self-cost measures the probes: it cannot go with --no-trace");
         if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
         if (!metrics_.address.empty() && no_trace_) return report_error(ExitCode::BadInput, "--metrics serves what the probes count: it cannot go with --no-trace");
-        std::optional<Output> out;
+        if (!html_.empty() && (html_ == output_ || (html_ == "-" && (output_.empty() || output_ == "-"))))
+            return report_error(ExitCode::BadInput, "give --html a file of its own (" + quote(html_) + " is already written by -o)");
+        std::optional<Output> out, html;
         try {
             out.emplace(output_);
+            if (!html_.empty()) html.emplace(html_);
         } catch (const std::exception& e) {
             return report_error(ExitCode::BadInput, e.what());
         }
@@ -57,9 +63,10 @@ public:
 
         Measurement m;
         try {
-            m = measure(*w, params, !no_trace_, global.verbose, self_cost_, metrics->live());
+            m = measure(*w, params, !no_trace_, global.verbose, self_cost_, metrics->live(), !html_.empty());
             m.report.notes = notes;
             out->write(json_ ? report_to_json(m.report).dump(2) + "\n" : report_to_text(m.report));
+            if (html) html->write(run_html(m.report, m.map));
             metrics->hold();
         } catch (const Interrupted& e) {
             return report_error(signal_exit_code(stop_signal()), e.what());
@@ -72,7 +79,7 @@ public:
     }
 
 private:
-    std::string workload_, output_;
+    std::string workload_, output_, html_;
     WorkloadOptionText options_;
     MetricsOptionText metrics_;
     bool json_ = false, no_trace_ = false, self_cost_ = false;

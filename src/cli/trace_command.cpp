@@ -12,6 +12,7 @@
 #include "cli/metrics_flags.h"
 #include "ipctrace.h"  // IPC_DEFAULT_*: the kernel tables' built-in sizes
 #include "render/comm_map_render.h"
+#include "render/html_page.h"
 #include "render/output.h"
 #include "collect/stop_signals.h"
 #include "collect/system_checks.h"
@@ -88,6 +89,8 @@ public:
         cmd_->add_flag("--json", json_, "Print the report as JSON (docs/trace.md)");
         cmd_->add_option("-o,--output", output_, "Write the reports to FILE instead of stdout (stderr for a command)")->type_name("FILE");
         cmd_->add_flag("--include-file-io", include_file_io_, "Count regular-file reads and writes as IPC (off: reported apart)");
+        cmd_->add_option("--html", html_, "Also write a self-contained HTML page to FILE: the tables, the map drawn as a graph, the latency histograms (docs/html.md)")
+            ->type_name("FILE");
         cmd_->add_option("--dot", dot_, "Also write the communication map (who talks to whom) as Graphviz DOT to FILE")
             ->type_name("FILE");
         metrics_.add_to(*cmd_, false);
@@ -106,11 +109,14 @@ public:
         TraceSettings settings = std::move(checked).value();
         if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
         const bool command = settings.target.kind == TraceTarget::Kind::Command;
-        std::optional<Output> out, dot;
+        if (!html_.empty() && (html_ == output_ || html_ == dot_ || html_ == "-"))
+            return report_error(ExitCode::BadInput, "give --html a file of its own, not stdout or the -o/--dot file");
+        std::optional<Output> out, dot, html;
         try {
             // As strace -c: a command's stdout is its own, the report goes to stderr (or -o).
             out.emplace(output_, command ? stderr : stdout);
             if (!dot_.empty()) dot.emplace(dot_);
+            if (!html_.empty()) html.emplace(html_);
         } catch (const std::exception& e) {
             return report_error(ExitCode::BadInput, e.what());
         }
@@ -177,6 +183,7 @@ public:
         try {
             print(t);
             if (dot) dot->write(comm_map_dot(*t.map));
+            if (html) html->write(trace_html(t));
         } catch (const std::exception& e) {
             return report_error(ExitCode::Failure, e.what());
         }
@@ -197,7 +204,7 @@ private:
     TraceOptionText text_;
     MetricsOptionText metrics_;
     std::string output_;
-    std::string dot_;
+    std::string dot_, html_;
     bool json_ = false, include_file_io_ = false;
 };
 

@@ -9,7 +9,7 @@
 namespace ipctrace {
 
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost, LiveSnapshot* live) {
+                    bool self_cost, LiveSnapshot* live, bool track_objects) {
     // Loading the probes and starting the roles take a while: a stop signal that arrives
     // meanwhile ends the run before any message moves (RAII removes what was made). A
     // tracer error caused by the signal (an interrupted call) is reported as the interruption.
@@ -24,7 +24,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
             // A workload has a few roles, not thousands: small preallocated process tables
             // load ~4 ms faster. A role's child past them would be counted as dropped.
             constexpr uint32_t kRunMaxProcs = 1024;
-            tracer.emplace(Tracer::Scope::Targets, verbose, 0, false, kRunMaxProcs);
+            tracer.emplace(Tracer::Scope::Targets, verbose, 0, track_objects, kRunMaxProcs);
             if (self_cost) tracer->enable_self_cost();
             check_stop();
             tracer->attach();  // nothing is counted until a target is added
@@ -54,6 +54,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
         Snapshot final = tracer->snapshot();
         if (live) live->finish(final);  // the very numbers of the report
         m.report = build_report(final);
+        if (track_objects) m.map = build_comm_map(final);
         if (self_cost) m.report.self_cost = tracer->self_cost();
     }
     m.report.traced = trace;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/comm_map.h"
 #include "model/report.h"
 #include "workload.h"
 
@@ -15,6 +16,7 @@ class LiveSnapshot;
 
 struct Measurement {
     Report report;             // report.workload is always set
+    std::optional<CommMap> map;  // with track_objects: which role talked to which (the --html page draws it)
     bool interrupted = false;  // Ctrl-C/SIGTERM arrived: the roles were killed, the report is partial
 };
 
@@ -29,7 +31,8 @@ struct Interrupted : std::runtime_error {
 // Interrupted when a stop signal (stop_signals.h) came before the roles were let go.
 // self_cost: also record what each probe cost (the kernel's BPF run-time statistics).
 // live (--metrics): scrapes read the maps while the run goes on, then its final snapshot.
+// track_objects: also count per IPC object, so that Measurement::map says which role talked to which.
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost = false, LiveSnapshot* live = nullptr);
+                    bool self_cost = false, LiveSnapshot* live = nullptr, bool track_objects = false);
 
 }  // namespace ipctrace
