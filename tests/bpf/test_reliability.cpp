@@ -855,7 +855,7 @@ protected:
                 EXPECT_TRUE(c.kind == TraceKind::Command || out.empty()) << "the report belongs in -o:\n" << out.substr(0, 300);
                 check_json_report(c, report);
             } else {
-                check_text_report(c, out);
+                check_text_report(c, c.kind == TraceKind::Command ? err : out);  // a command's report is on stderr
             }
         }
         if (c.json) unlink(report.c_str());
@@ -864,7 +864,7 @@ protected:
     }
 
     void check_text_report(const TraceStop& c, const std::string& out) {
-        // A command's own output (the workload's partial report) comes first.
+        // A command's report is on stderr, after the command's own (the workload's interruption line).
         const auto at = out.find("ipctrace trace: ");
         ASSERT_NE(at, std::string::npos) << "no trace report:\n" << out.substr(0, 400);
         const std::string rep = out.substr(at);
