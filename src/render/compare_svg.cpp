@@ -8,25 +8,14 @@
 #include <set>
 
 #include "common/format.h"
+#include "render/html_parts.h"
 #include "render/palette.h"
 
 namespace ipctrace {
 namespace {
 
+using html::escape;  // SVG text and attributes are escaped as the pages' are
 
-std::string escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '&': out += "&amp;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 bool payload(const std::vector<std::vector<ComparedRow>>& sizes) {
     for (const auto& rows : sizes)
