@@ -1,5 +1,7 @@
 #include "render/html_page.h"
 
+#include <algorithm>
+
 #include "common/format.h"
 #include "render/compare_svg.h"
 #include "render/compare_text.h"
@@ -49,6 +51,72 @@ std::string notes(const json& doc) {
     if (!doc.contains("notes")) return out;
     for (const auto& n : doc["notes"]) out += "<li>" + html::escape(n.get<std::string>()) + "</li>\n";
     return out.empty() ? "" : "<h2>Notes</h2>\n<ul class=\"note\">\n" + out + "</ul>\n";
+}
+
+// The budget's parts, in the order a message's time is spent, with their own colours (parts
+// of time, not mechanisms).
+struct BudgetPart {
+    const char* key;
+    const char* label;
+    const char* colour;
+};
+constexpr BudgetPart kBudgetParts[] = {
+    {"copy_calls_ns", "in copying calls", "#4c78a8"},     {"sync_calls_ns", "in waiting/sync calls", "#9ecae9"},
+    {"off_cpu_in_calls_ns", "off CPU in calls", "#b279a2"}, {"off_cpu_outside_calls_ns", "off CPU outside calls", "#d6a5c9"},
+    {"user_ns", "user, outside calls", "#54a24b"},        {"tracer_ns", "the tracer", "#e45756"},
+};
+
+// compare's per-message budget of one size as stacked bars (one per workload, all on one scale),
+// and its numbers in a table below.
+std::string budget_section(const json& doc, size_t size_index) {
+    const json& rows = doc["results"][size_index]["rows"];
+    double max = 0;
+    for (const auto& row : rows)
+        if (row.contains("budget")) max = std::max(max, row["budget"].value("role_ns", 0.0));
+    if (max <= 0) return "";
+    const int left = 130, width = 900, bar = 22, gap = 10, top = 10;
+    const int plot = width - left - 20;
+    const int height = top + static_cast<int>(rows.size()) * (bar + gap) + 34;
+    std::string svg = fmt("<svg class=\"budget\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                          "font-size=\"11\" role=\"img\"><title>Time per message, by where it went</title>\n",
+                          width, height, width, height);
+    std::string table = "<table class=\"budget\">\n<tr><th class=\"name\">workload</th><th>role time</th>";
+    for (const auto& part : kBudgetParts)
+        table += fmt("<th><span class=\"swatch\" style=\"background:%s\"></span>%s</th>", part.colour, part.label);
+    table += "<th>unexplained</th></tr>\n";
+    for (size_t r = 0; r < rows.size(); ++r) {
+        const json& row = rows[r];
+        if (!row.contains("budget")) continue;
+        const std::string base = fmt("/results/%zu/rows/%zu/budget", size_index, r);
+        const json& parts = row["budget"]["parts"];
+        const int y = top + static_cast<int>(r) * (bar + gap);
+        const std::string name = row.value("workload", "");
+        svg += fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left - 6, y + bar / 2 + 4, html::escape(name).c_str());
+        double x = left;
+        for (const auto& part : kBudgetParts) {
+            const double ns = parts.value(part.key, 0.0);
+            if (ns <= 0) continue;
+            const double w = plot * ns / max;
+            svg += fmt("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s %s: %s per message</title></rect>\n", x,
+                       y, w, bar, part.colour, html::escape(name).c_str(), part.label, html::escape(format_ns(ns)).c_str());
+            x += w;
+        }
+        const double unexplained = row["budget"].value("unexplained_ns", 0.0);
+        if (unexplained > 0)
+            svg += fmt("<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"white\" stroke=\"#999\" stroke-dasharray=\"3 2\">"
+                       "<title>%s unexplained: %s per message</title></rect>\n",
+                       x, y, plot * unexplained / max, bar, html::escape(name).c_str(), html::escape(format_ns(unexplained)).c_str());
+        table += "<tr><td class=\"name\">" + html::escape(name) + "</td><td>" + number(doc, base + "/role_ns", Shown::Nanoseconds) + "</td>";
+        for (const auto& part : kBudgetParts) table += "<td>" + number(doc, base + "/parts/" + part.key, Shown::Nanoseconds) + "</td>";
+        table += "<td>" + number(doc, base + "/unexplained_ns", Shown::Nanoseconds) + " (" + number(doc, base + "/error", Shown::Percent) +
+                 ")</td></tr>\n";
+    }
+    svg += fmt("<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#444\"/>\n", left, height - 28, left + plot, height - 28);
+    svg += fmt("<text x=\"%d\" y=\"%d\">0</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", left, height - 14, left + plot,
+               height - 14, html::escape(format_ns(max)).c_str());
+    svg += fmt("<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">role time per message (the roles' wall time added up)</text>\n",
+               left + plot / 2, height - 2);
+    return "<h3>Where a message's time went (traced run)</h3>\n" + svg + "</svg>\n" + table + "</table>\n";
 }
 
 }  // namespace
@@ -119,6 +187,8 @@ std::string compare_html(const Comparison& comparison) {
     static const Column columns[] = {
         {"/messages_per_s", "msg/s", Shown::Rate},
         {"/throughput_mib_s", "MiB/s", Shown::Decimal},
+        {"/traced_messages_per_s", "msg/s traced", Shown::Rate},
+        {"/cpu_s_per_million_messages", "CPU s per M msgs", Shown::Decimal},
         {"/rtt/p50_ns", "RTT p50", Shown::Nanoseconds},
         {"/rtt/p99_ns", "RTT p99", Shown::Nanoseconds},
         {"/syscalls_per_message", "syscalls/msg", Shown::Decimal},
@@ -150,7 +220,7 @@ std::string compare_html(const Comparison& comparison) {
             for (const Column* c : shown) body += "<td>" + number(doc, base + fmt("/rows/%zu", r) + c->key, c->how) + "</td>";
             body += "</tr>\n";
         }
-        body += "</table>\n";
+        body += "</table>\n" + budget_section(doc, i);
         if (size.contains("verdict"))
             for (const auto& sentence : size["verdict"]) body += "<p class=\"verdict\">" + html::escape(sentence.get<std::string>()) + "</p>\n";
     }
