@@ -190,7 +190,8 @@ void set_scratch(std::span<std::byte> s) { g_scratch = s; }
 
 const char* role_name(const Params& p, int role) {
     switch (p.mode) {
-        case Mode::Stream: return role == 0 ? "producer" : "consumer";
+        case Mode::Stream:
+        case Mode::Lossy: return role == 0 ? "producer" : "consumer";
         case Mode::PingPong: return role == 0 ? "initiator" : "responder";
         case Mode::Default: break;
     }

@@ -181,13 +181,13 @@ void unix_dgram_role(Control& ctl, int role, RoleResult& out) {
 }
 
 // An AF_UNIX datagram must fit the sender's SO_SNDBUF (net.core.wmem_default) minus 32.
-std::optional<std::string> unix_dgram_check(const Params& p) {
+Status unix_dgram_check(const Params& p) {
     uint64_t wmem = 0;
-    if (!read_sysctl("/proc/sys/net/core/wmem_default", wmem) || wmem < 32) return std::nullopt;
-    if (p.size <= wmem - 32) return std::nullopt;
-    return "unix-dgram: --size " + human_size(p.size) + " exceeds the largest AF_UNIX datagram, " +
-           std::to_string(wmem - 32) + " bytes (net.core.wmem_default " + std::to_string(wmem) +
-           " minus 32); raise it with sysctl net.core.wmem_default=" + std::to_string(p.size + 32);
+    if (!read_sysctl("/proc/sys/net/core/wmem_default", wmem) || wmem < 32) return {};
+    if (p.size <= wmem - 32) return {};
+    return unexpected("unix-dgram: --size " + human_size(p.size) + " exceeds the largest AF_UNIX datagram, " +
+                      std::to_string(wmem - 32) + " bytes (net.core.wmem_default " + std::to_string(wmem) +
+                      " minus 32); raise it with sysctl net.core.wmem_default=" + std::to_string(p.size + 32));
 }
 
 // ---- tcp ----------------------------------------------------------------------------
@@ -326,19 +326,19 @@ void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
     });
 }
 
-std::optional<std::string> udp_check(const Params& p) {
+Status udp_check(const Params& p) {
     if (p.size < kSeqBytes)
-        return "udp: --size must be at least 8 bytes (each datagram carries its sequence number)";
+        return unexpected("udp: --size must be at least 8 bytes (each datagram carries its sequence number)");
     if (p.size > kMaxUdpPayload)
-        return "udp: --size " + human_size(p.size) + " exceeds the largest UDP/IPv4 datagram, " +
-               std::to_string(kMaxUdpPayload) + " bytes";
-    return std::nullopt;
+        return unexpected("udp: --size " + human_size(p.size) + " exceeds the largest UDP/IPv4 datagram, " +
+               std::to_string(kMaxUdpPayload) + " bytes");
+    return {};
 }
 
 // Two sockets bound to 127.0.0.1 and connected to each other (ports via Control::ids).
 void udp_role(Control& ctl, int role, RoleResult& out) {
     // resolve() runs udp_check; this guards the buffer arithmetic for a caller that did not.
-    if (const auto err = udp_check(ctl.params)) throw_error("%s", err->c_str());
+    if (const auto st = udp_check(ctl.params); !st) throw_error("%s", st.error().c_str());
     Fd s = make_socket(out, AF_INET, SOCK_DGRAM);
     bind_to(out, s, loopback(0));
     const int mine = role == 0 ? kOwnerPort : kPeerPort;
