@@ -55,6 +55,7 @@ struct RoleResult {
     uint64_t rtt_p99_ns = 0;
     uint64_t lost = 0;            // datagrams sent but never received (udp)
     uint64_t sent = 0;            // udp: payload datagrams this role sent
+    uint64_t received = 0;        // udp: payload datagrams this role received
     uint64_t control_sent = 0;    // udp: 8-byte control datagrams sent (credits, end markers)
     uint64_t control_received = 0;  // udp: 8-byte control datagrams received
     int32_t verified = 0;         // 1: every received byte matched the pattern
@@ -102,6 +103,9 @@ struct Workload {
     // true: each role gets a prefaulted private buffer of size + 64 bytes (scratch() in
     // common.h) to copy messages through; false for workloads that never copy (shm rings).
     bool scratch = true;
+    // true: the roles count datagrams sent and received (RoleResult::sent, …), reported
+    // as Result::datagrams_*.
+    bool datagrams = false;
 };
 
 const std::vector<Workload>& all();
