@@ -100,6 +100,7 @@ void on_terminate(int sig) {
     // A marker for witnesses that see every syscall of the role (strace): what follows is
     // the measured run. getppid is not traced by ipctrace and costs nothing.
     syscall(SYS_getppid);
+    set_yield_counter(&out);  // from here every sched_yield of the role is counted
 
     try {
         w.role(*ctl, role, out);
