@@ -44,6 +44,15 @@ void set_error(RoleResult& r, const char* fmt, ...) {
     va_end(ap);
 }
 
+namespace {
+RoleResult* g_yields = nullptr;
+}
+void set_yield_counter(RoleResult* r) { g_yields = r; }
+void yield_counted() {
+    if (g_yields) ++g_yields->ops[SYS_sched_yield];
+    sched_yield();
+}
+
 // ---- fds and whole-message I/O --------------------------------------------------------
 
 Fd open_counted(RoleResult& out, const char* path, int flags, unsigned mode) {
@@ -190,7 +199,8 @@ void set_scratch(std::span<std::byte> s) { g_scratch = s; }
 
 const char* role_name(const Params& p, int role) {
     switch (p.mode) {
-        case Mode::Stream: return role == 0 ? "producer" : "consumer";
+        case Mode::Stream:
+        case Mode::Lossy: return role == 0 ? "producer" : "consumer";
         case Mode::PingPong: return role == 0 ? "initiator" : "responder";
         case Mode::Default: break;
     }

@@ -147,13 +147,19 @@ inline void cpu_relax() {
 #endif
 }
 
+// sched_yield(), counted in the role's ops once its measured run has begun (after the go
+// marker, set_yield_counter in the harness): sched_yield is no IPC call and is not traced,
+// but strace sees it, so the role's count of it must be exact too.
+void yield_counted();
+void set_yield_counter(RoleResult* r);  // harness only
+
 // Spins until pred() holds. Only sched_yield() every ~1000 rounds (not traced as IPC),
 // so waiting on another role leaves no syscall in the trace.
 template <class Pred>
 void spin_until(Pred pred) {
     for (uint32_t i = 1; !pred(); ++i) {
         cpu_relax();
-        if (i % 1024 == 0) sched_yield();
+        if (i % 1024 == 0) yield_counted();
     }
 }
 inline void spin_until_at_least(const std::atomic<uint32_t>& a, uint32_t v) {

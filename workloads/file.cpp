@@ -48,16 +48,16 @@ void file_role(Control& ctl, int role, RoleResult& out) {
 }
 
 // The whole stream sits on disk at once: make sure it fits where the harness puts it.
-std::optional<std::string> file_check(const Params& p) {
+Status file_check(const Params& p) {
     uint64_t total = 0;
     if (__builtin_mul_overflow(p.count, p.size, &total))
-        return "file: --count x --size overflows 64 bits";
+        return unexpected("file: --count x --size overflows 64 bits");
     struct statvfs fs {};
-    if (statvfs("/tmp", &fs) != 0) return std::nullopt;
+    if (statvfs("/tmp", &fs) != 0) return {};
     const uint64_t avail = uint64_t(fs.f_bavail) * fs.f_frsize;
-    if (total <= avail) return std::nullopt;
-    return "file: --count x --size = " + human_size(total) + " does not fit the " + human_size(avail) +
-           " free in /tmp";
+    if (total <= avail) return {};
+    return unexpected("file: --count x --size = " + human_size(total) + " does not fit the " +
+                      human_size(avail) + " free in /tmp");
 }
 
 }  // namespace

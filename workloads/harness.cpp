@@ -100,6 +100,7 @@ void on_terminate(int sig) {
     // A marker for witnesses that see every syscall of the role (strace): what follows is
     // the measured run. getppid is not traced by ipctrace and costs nothing.
     syscall(SYS_getppid);
+    set_yield_counter(&out);  // from here every sched_yield of the role is counted
 
     try {
         w.role(*ctl, role, out);
@@ -294,6 +295,10 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
         const uint64_t elapsed = rr.elapsed_ns ? rr.elapsed_ns : started && ended_ns > started ? ended_ns - started : 0;
         res.elapsed_ns = std::max(res.elapsed_ns, elapsed);
         res.lost += rr.lost;
+        res.datagrams_sent += rr.sent;
+        res.datagrams_delivered += rr.received;
+        res.control_sent += rr.control_sent;
+        res.control_received += rr.control_received;
         res.verified = res.verified && rr.verified == 1;
         all_finished = all_finished && rr.finished == 1;
         for (int nr = 0; nr < kMaxSyscallNr; ++nr) res.ops[nr] += rr.ops[nr];
@@ -301,6 +306,11 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
             if (nr >= 0 && std::find(res.uncounted.begin(), res.uncounted.end(), nr) == res.uncounted.end())
                 res.uncounted.push_back(nr);
         if (failure.empty() && rr.error[0]) failure = rr.error;
+    }
+    res.datagram = w_.datagrams;
+    if (res.datagram) {
+        res.datagrams_lost = res.datagrams_sent > res.datagrams_delivered ? res.datagrams_sent - res.datagrams_delivered : 0;
+        res.lost = res.datagrams_lost;  // the same figure, from both roles' counts
     }
     res.error = interrupted ? "interrupted" : failure;
     res.ok = !interrupted && all_finished && res.verified && res.error.empty();

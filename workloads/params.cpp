@@ -38,6 +38,7 @@ std::optional<std::string> pick(const Workload& w, const char* flag, const std::
 
 std::string_view to_string(Sync s) {
     switch (s) {
+        case Sync::Ring: return "ring";
         case Sync::Sem: return "sem";
         case Sync::Futex: return "futex";
         case Sync::Spin: return "spin";
@@ -50,9 +51,32 @@ std::string_view to_string(Mode m) {
     switch (m) {
         case Mode::Stream: return "stream";
         case Mode::PingPong: return "pingpong";
+        case Mode::Lossy: return "lossy";
         case Mode::Default: break;
     }
     return "none";
+}
+
+const std::vector<Sync>& sync_values() {
+    static const std::vector<Sync> v{Sync::Ring, Sync::Sem, Sync::Futex, Sync::Spin};
+    return v;
+}
+
+const std::vector<Mode>& mode_values() {
+    static const std::vector<Mode> v{Mode::Stream, Mode::PingPong, Mode::Lossy};
+    return v;
+}
+
+std::optional<Sync> sync_from_string(std::string_view text) {
+    for (Sync v : sync_values())
+        if (to_string(v) == text) return v;
+    return std::nullopt;
+}
+
+std::optional<Mode> mode_from_string(std::string_view text) {
+    for (Mode v : mode_values())
+        if (to_string(v) == text) return v;
+    return std::nullopt;
 }
 
 std::optional<std::string> resolve(const Workload& w, Params& p) {
@@ -68,7 +92,9 @@ std::optional<std::string> resolve(const Workload& w, Params& p) {
     if (p.count == 0) return "--count must be at least 1";
     if (auto err = pick(w, "--sync", w.syncs, p.sync)) return err;
     if (auto err = pick(w, "--mode", w.modes, p.mode)) return err;
-    if (w.check) return w.check(p);
+    if (w.check)
+        if (auto st = w.check(p); !st) return st.error();
+    if (p.rate != 0 && p.mode != Mode::Lossy) return "--rate paces --mode lossy only";
     return std::nullopt;
 }
 

@@ -136,28 +136,28 @@ void mq_role(Control& ctl, int role, RoleResult& out) {
 }
 
 // Above fs.mqueue.msgsize_max only CAP_SYS_RESOURCE may create a queue, up to 16 MiB.
-std::optional<std::string> mq_check(const Params& p) {
+Status mq_check(const Params& p) {
     if (p.size > kHardMsgSize)
-        return "posix-mq: --size " + human_size(p.size) +
-               " exceeds the kernel's 16 MiB limit for a message queue message";
-    if (has_capability(CAP_SYS_RESOURCE)) return std::nullopt;  // may exceed both limits below
+        return unexpected("posix-mq: --size " + human_size(p.size) +
+               " exceeds the kernel's 16 MiB limit for a message queue message");
+    if (has_capability(CAP_SYS_RESOURCE)) return {};  // may exceed both limits below
     uint64_t suggest = 1;
     while (suggest < p.size) suggest <<= 1;
     uint64_t limit = 0;
     if (read_sysctl("/proc/sys/fs/mqueue/msgsize_max", limit) && p.size > limit)
-        return "posix-mq: --size " + human_size(p.size) + " exceeds fs.mqueue.msgsize_max (" +
+        return unexpected("posix-mq: --size " + human_size(p.size) + " exceeds fs.mqueue.msgsize_max (" +
                std::to_string(limit) + "); raise it with sysctl fs.mqueue.msgsize_max=" +
-               std::to_string(suggest) + " (or run with CAP_SYS_RESOURCE)";
+               std::to_string(suggest) + " (or run with CAP_SYS_RESOURCE)");
     // Even one message per queue must fit the hard RLIMIT_MSGQUEUE (the roles inherit it).
     const uint64_t queues = p.mode == Mode::PingPong ? 2 : 1;
     rlimit rl{};
     if (getrlimit(RLIMIT_MSGQUEUE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
         queue_bytes(queues, 1, p.size) > rl.rlim_max)
-        return "posix-mq: --size " + human_size(p.size) + " needs " +
+        return unexpected("posix-mq: --size " + human_size(p.size) + " needs " +
                std::to_string(queue_bytes(queues, 1, p.size)) +
                " bytes of queue memory, more than RLIMIT_MSGQUEUE allows (" +
-               std::to_string(rl.rlim_max) + ", ulimit -q; raising it needs CAP_SYS_RESOURCE)";
-    return std::nullopt;
+               std::to_string(rl.rlim_max) + ", ulimit -q; raising it needs CAP_SYS_RESOURCE)");
+    return {};
 }
 
 }  // namespace

@@ -75,7 +75,8 @@ void map_role(Control& ctl, int role, RoleResult& out, Backing b) {
     const uint64_t bytes = ring_bytes(p);
     const auto kind = p.sync == Sync::Sem     ? RingSync::Kind::PosixSem
                       : p.sync == Sync::Spin  ? RingSync::Kind::Spin
-                                              : RingSync::Kind::Futex;
+                      : p.sync == Sync::Futex ? RingSync::Kind::Futex
+                                              : RingSync::Kind::Ring;
     PathBuf path;
     if (role == 0) {
         const long fd = create_object(ctl, out, b, bytes);
@@ -120,11 +121,11 @@ void mmap_role(Control& ctl, int role, RoleResult& out) { map_role(ctl, role, ou
 const Workload& workload_posix_shm() {
     static const Workload w{
         .name = "posix-shm",
-        .description = "POSIX shared memory (shm_open + mmap) ring buffer, futex / sem_t / spin to sync",
+        .description = "POSIX shared memory (shm_open + mmap) ring; default sync ring (SPSC, futex park only when the peer sleeps)",
         .mechanisms = {"posix_shm", "futex"},
         .default_count = 100000,
         .default_size = 4096,
-        .syncs = {Sync::Futex, Sync::Sem, Sync::Spin},
+        .syncs = {Sync::Ring, Sync::Futex, Sync::Sem, Sync::Spin},
         .modes = {Mode::Stream, Mode::PingPong},
         .payload = true,
         .role = posix_shm_role,
@@ -137,11 +138,11 @@ const Workload& workload_posix_shm() {
 const Workload& workload_mmap() {
     static const Workload w{
         .name = "mmap",
-        .description = "MAP_SHARED file mapping ring buffer, futex / sem_t / spin to sync",
+        .description = "MAP_SHARED file mapping ring; default sync ring (SPSC, futex park only when the peer sleeps)",
         .mechanisms = {"mmap_file", "futex"},
         .default_count = 100000,
         .default_size = 4096,
-        .syncs = {Sync::Futex, Sync::Sem, Sync::Spin},
+        .syncs = {Sync::Ring, Sync::Futex, Sync::Sem, Sync::Spin},
         .modes = {Mode::Stream, Mode::PingPong},
         .payload = true,
         .role = mmap_role,

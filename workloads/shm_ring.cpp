@@ -10,6 +10,7 @@ namespace ipctrace::workloads {
 
 uint64_t ring_slots(const Params& p) {
     if (p.mode == Mode::PingPong) return 2;  // request, reply
+    if (p.sync == Sync::Ring) return spsc_slots(p.size);
     return std::min<uint64_t>(8, std::max<uint64_t>(1, (uint64_t{64} << 20) / p.size));
 }
 
@@ -20,6 +21,7 @@ void RingSync::init(const Params& p) {
     const auto free_slots = static_cast<int32_t>(p.mode == Mode::PingPong ? 0 : ring_slots(p));
     new (&hdr_->sem[0]) FutexSem;
     new (&hdr_->sem[1]) FutexSem;
+    new (&hdr_->spsc) SpscRing;
     hdr_->sem[0].value.store(free_slots, std::memory_order_relaxed);
     switch (kind_) {
         case Kind::SysvSem:
@@ -35,6 +37,7 @@ void RingSync::init(const Params& p) {
                 sem_init(&hdr_->posix[1], 1, 0) != 0)
                 throw_errno("sem_init");
             break;
+        case Kind::Ring:
         case Kind::Futex:
         case Kind::Spin: break;
     }
@@ -59,6 +62,7 @@ void RingSync::wait(int i) {
             });
             return;
         }
+        case Kind::Ring:  // run_ring never calls wait/post for the ring
         case Kind::Futex: break;
     }
     FutexSem& s = hdr_->sem[i];
@@ -88,6 +92,7 @@ void RingSync::post(int i) {
         case Kind::Spin:
             hdr_->sem[i].value.fetch_add(1, std::memory_order_release);
             return;
+        case Kind::Ring:
         case Kind::Futex: break;
     }
     FutexSem& s = hdr_->sem[i];
@@ -137,7 +142,9 @@ void pingpong(const Params& p, int role, unsigned char* slots, RingSync& sync, R
 
 void run_ring(const Params& p, int role, unsigned char* base, RingSync& sync, RoleResult& out) {
     unsigned char* slots = base + kRingHeaderBytes;
-    if (p.mode == Mode::PingPong)
+    if (sync.kind() == RingSync::Kind::Ring)
+        run_spsc(p, role, sync.header().spsc, slots, out);
+    else if (p.mode == Mode::PingPong)
         pingpong(p, role, slots, sync, out);
     else
         stream(p, role, slots, sync, out);

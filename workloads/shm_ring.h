@@ -1,7 +1,11 @@
 // The message ring shared by the shared-memory workloads (shm, posix-shm, mmap): a header
 // page with the synchronisation state, then the slots messages are written into in place.
 //
-// Two counting semaphores order the roles:
+// --sync ring (the default) is the SPSC ring of spsc_ring.h: cursors published in batches,
+// spin, yield, then a futex park that the peer wakes only when it sees the parked flag.
+//
+// The other --sync values are the classic designs it is contrasted with. Two counting
+// semaphores order the roles:
 //   stream:   0 = free slots (starts at the slot count), 1 = filled slots (starts at 0);
 //             the producer waits 0 / posts 1, the consumer waits 1 / posts 0.
 //   pingpong: 0 = request in slot 0, 1 = reply in slot 1 (both start at 0).
@@ -16,6 +20,7 @@
 #include <cstdint>
 
 #include "common.h"
+#include "spsc_ring.h"
 
 namespace ipctrace::workloads {
 
@@ -29,18 +34,21 @@ struct FutexSem {
 struct RingHeader {
     FutexSem sem[2];  // --sync futex and --sync spin
     sem_t posix[2];   // --sync sem with glibc (posix-shm, mmap)
+    SpscRing spsc;    // --sync ring
 };
 
 inline constexpr uint64_t kRingHeaderBytes = 4096;  // slots start page-aligned
 static_assert(sizeof(RingHeader) <= kRingHeaderBytes);
 
-uint64_t ring_slots(const Params& p);  // stream: min(8, max(1, 64 MiB / size)); pingpong: 2
+// stream: --sync ring spsc_slots(size) (256 KiB of slots), else min(8, max(1, 64 MiB / size));
+// pingpong: 2
+uint64_t ring_slots(const Params& p);
 uint64_t ring_bytes(const Params& p);  // header + slots * size
 
 // How the two roles wait for each other around the ring.
 class RingSync {
 public:
-    enum class Kind { SysvSem, PosixSem, Futex, Spin };
+    enum class Kind { Ring, SysvSem, PosixSem, Futex, Spin };
     RingSync(Kind kind, RingHeader* hdr, int sysv_semid, RoleResult& out)
         : kind_(kind), hdr_(hdr), semid_(sysv_semid), out_(out) {
         // glibc enters the kernel (futex) only under contention and we cannot see when.
@@ -50,6 +58,8 @@ public:
     void init(const Params& p);
     void wait(int sem);
     void post(int sem);
+    Kind kind() const { return kind_; }
+    RingHeader& header() { return *hdr_; }
 
 private:
     Kind kind_;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "catalog.h"
@@ -181,13 +182,13 @@ void unix_dgram_role(Control& ctl, int role, RoleResult& out) {
 }
 
 // An AF_UNIX datagram must fit the sender's SO_SNDBUF (net.core.wmem_default) minus 32.
-std::optional<std::string> unix_dgram_check(const Params& p) {
+Status unix_dgram_check(const Params& p) {
     uint64_t wmem = 0;
-    if (!read_sysctl("/proc/sys/net/core/wmem_default", wmem) || wmem < 32) return std::nullopt;
-    if (p.size <= wmem - 32) return std::nullopt;
-    return "unix-dgram: --size " + human_size(p.size) + " exceeds the largest AF_UNIX datagram, " +
-           std::to_string(wmem - 32) + " bytes (net.core.wmem_default " + std::to_string(wmem) +
-           " minus 32); raise it with sysctl net.core.wmem_default=" + std::to_string(p.size + 32);
+    if (!read_sysctl("/proc/sys/net/core/wmem_default", wmem) || wmem < 32) return {};
+    if (p.size <= wmem - 32) return {};
+    return unexpected("unix-dgram: --size " + human_size(p.size) + " exceeds the largest AF_UNIX datagram, " +
+                      std::to_string(wmem - 32) + " bytes (net.core.wmem_default " + std::to_string(wmem) +
+                      " minus 32); raise it with sysctl net.core.wmem_default=" + std::to_string(p.size + 32));
 }
 
 // ---- tcp ----------------------------------------------------------------------------
@@ -225,14 +226,23 @@ void tcp_role(Control& ctl, int role, RoleResult& out) {
 // ---- udp ----------------------------------------------------------------------------
 
 // Every datagram starts with its 64-bit sequence number (so loss is countable), then the
-// pattern of that message; replies carry reply_id(m). A bare sequence number kEnd marks
-// the end of a stream.
+// pattern of that message; replies carry reply_id(m). Control datagrams are a bare 8-byte
+// number: kEnd marks the end of a stream, any other value is a credit.
+//
+// stream (default) is flow-controlled, so that its throughput is a UDP figure and not the
+// start-up race of a sender outrunning the receiver's buffer: the receiver grants a window of
+// datagrams its socket buffer holds, and returns credits (the next sequence it expects) every
+// half window. lossy paces the sender at --rate with no flow control: loss is what it measures.
 constexpr uint64_t kSeqBytes = sizeof(uint64_t);
 constexpr uint64_t kEnd = ~uint64_t{0};
 constexpr uint64_t kMaxUdpPayload = 65507;  // 65535 - IPv4 header - UDP header
 constexpr int kEndMarkers = 3;              // the receiver may drop some: its buffer can be full
-constexpr uint64_t kIdleMs = 200;           // stream: receiver gives up this long after the sender is done
+constexpr uint64_t kIdleMs = 200;           // receiver: resend a credit, or give up once the sender is done
+constexpr uint64_t kCreditTimeoutMs = 5000;  // sender: no credit this long means the receiver is gone
 constexpr uint64_t kReplyTimeoutMs = 5000;  // pingpong: one datagram in flight, loss means trouble
+constexpr uint64_t kDefaultRate = 100'000;  // --mode lossy without --rate, datagrams per second
+constexpr int kRcvBuf = 4 << 20;            // asked with SO_RCVBUFFORCE (root); else the default
+constexpr int kWindowSlot = 2;              // Control::ids slot: the receiver's window
 
 void put_datagram(unsigned char* buf, uint64_t size, uint64_t seq) {
     std::memcpy(buf, &seq, kSeqBytes);
@@ -245,47 +255,119 @@ uint64_t seq_of(const unsigned char* buf) {
     return seq;
 }
 
-// Sender side of a stream: count datagrams as fast as the socket takes them, then the end
-// markers. Loopback UDP never blocks on a slow receiver; what does not fit its buffer is dropped.
+// One control datagram; counted as sent only when the kernel took all 8 bytes.
+void send_control(RoleResult& out, const Fd& s, uint64_t value) {
+    if (counted(out, SYS_sendto, s.get(), &value, kSeqBytes, 0, nullptr, 0) == static_cast<long>(kSeqBytes))
+        ++out.control_sent;
+}
+
+// Datagrams the receiver's buffer surely holds: the buffer over twice a datagram's kernel
+// footprint (its data rounded up to a power of two, plus the skb), at most 128.
+uint64_t udp_window(RoleResult& out, const Fd& s, uint64_t size) {
+    int rcvbuf = kRcvBuf;
+    counted(out, SYS_setsockopt, s.get(), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf);  // EPERM: keep the default
+    socklen_t len = sizeof rcvbuf;
+    if (counted(out, SYS_getsockopt, s.get(), SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len) < 0) throw_errno("getsockopt SO_RCVBUF");
+    uint64_t footprint = 1;
+    while (footprint < size + 512) footprint <<= 1;
+    footprint += 512;
+    return std::clamp<uint64_t>(static_cast<uint64_t>(rcvbuf) / (2 * footprint), 1, 128);
+}
+
+// Sender of a stream. Flow-controlled: never more than `window` datagrams beyond the last
+// credit; credits are read without blocking every half window, and waited for when the
+// window is full. lossy: paced at the rate by the clock (no syscall), never waits.
 void udp_send_stream(Control& ctl, const Fd& s, RoleResult& out) {
     const Params& p = ctl.params;
+    const bool lossy = p.mode == Mode::Lossy;
+    const uint64_t window = static_cast<uint64_t>(ctl.ids[kWindowSlot]);
+    const uint64_t every = std::max<uint64_t>(1, window / 2);
+    const double ns_per = lossy ? 1e9 / static_cast<double>(p.rate ? p.rate : kDefaultRate) : 0;
     unsigned char* buf = scratch_bytes();
+    uint64_t credited = 0;  // the receiver's next expected sequence, as last read
+    if (!lossy) set_recv_timeout(out, s, kCreditTimeoutMs);
+    auto read_credit = [&](int flags) {
+        uint64_t v = 0;
+        const long r = counted(out, SYS_recvfrom, s.get(), &v, kSeqBytes, flags | MSG_TRUNC, nullptr, nullptr);
+        if (r < 0) return false;
+        if (r != static_cast<long>(kSeqBytes)) throw_error("udp: a %ld-byte datagram where a credit was due", r);
+        ++out.control_received;
+        credited = std::max(credited, v);
+        return true;
+    };
+    const uint64_t t0 = now_ns();
     message_loop(p, 0, out, p.size, [&](uint64_t m) {
+        if (lossy) {
+            const auto due = t0 + static_cast<uint64_t>(static_cast<double>(m) * ns_per);
+            while (now_ns() < due) cpu_relax();
+        } else {
+            if (m % every == 0)
+                while (read_credit(MSG_DONTWAIT)) {
+                }
+            while (m - credited >= window) {
+                if (read_credit(0)) continue;
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN)
+                    throw_error("udp: no credit from the receiver for %llu ms (%llu sent, %llu credited)",
+                                static_cast<unsigned long long>(kCreditTimeoutMs),
+                                static_cast<unsigned long long>(m), static_cast<unsigned long long>(credited));
+                throw_errno("recv credit");
+            }
+        }
         put_datagram(buf, p.size, m);
         const long w = counted_retry(out, SYS_sendto, s.get(), buf, p.size, 0, nullptr, 0);
         if (w < 0) throw_errno("send");
+        ++out.sent;
     });
     ctl.published.store(2, std::memory_order_release);  // "all sent": the receiver may time out now
     // A marker may be refused (ECONNREFUSED) once the receiver has stopped: that is fine.
-    for (int i = 0; i < kEndMarkers; ++i) counted(out, SYS_sendto, s.get(), &kEnd, kSeqBytes, 0, nullptr, 0);
+    for (int i = 0; i < kEndMarkers; ++i) send_control(out, s, kEnd);
 }
 
 void udp_receive_stream(Control& ctl, const Fd& s, RoleResult& out) {
     const Params& p = ctl.params;
+    const bool lossy = p.mode == Mode::Lossy;
+    const uint64_t every = std::max<uint64_t>(1, static_cast<uint64_t>(ctl.ids[kWindowSlot]) / 2);
     unsigned char* buf = scratch_bytes();
     set_recv_timeout(out, s, kIdleMs);
-    uint64_t received = 0;
+    uint64_t received = 0, next = 0;  // next: the sequence after the highest seen (a loss does not stall credits)
     const uint64_t t0 = now_ns();
     std::atomic_ref<uint64_t>(out.start_ns).store(t0, std::memory_order_relaxed);
     uint64_t t_last = t0;
-    for (;;) {
+    // Loopback queues a datagram on the sending CPU: a sender that migrates can have its end
+    // marker overtake its last datagrams. So the marker only ends the wait for stragglers.
+    bool ended = false;
+    while (received < p.count) {
         const long r = counted(out, SYS_recvfrom, s.get(), buf, p.size, MSG_TRUNC, nullptr, nullptr);
         if (r < 0) {
             if (errno == EINTR) continue;
+            // A credit sent after the sender closed its socket comes back as an ICMP error,
+            // reported once on this socket: nothing was received, go on.
+            if (errno == ECONNREFUSED) continue;
             if (errno != EAGAIN) throw_errno("recv");
-            // Idle for kIdleMs: the rest was lost if the sender is done, else it is just slow.
+            if (ended) break;
+            // Idle for kIdleMs: the rest was lost if the sender is done; else a credit may
+            // have been lost (or the sender is slow): grant again.
             if (ctl.published.load(std::memory_order_acquire) >= 2) break;
+            if (!lossy) send_control(out, s, next);
             continue;
         }
-        if (r >= static_cast<long>(kSeqBytes) && seq_of(buf) == kEnd) break;
+        if (r == static_cast<long>(kSeqBytes) && seq_of(buf) == kEnd) {
+            ++out.control_received;
+            ended = true;
+            continue;
+        }
         if (static_cast<uint64_t>(r) != p.size || seq_of(buf) >= p.count)
             throw_error("udp: unexpected %ld-byte datagram (sequence %llu) after %llu received", r,
                         static_cast<unsigned long long>(r >= 8 ? seq_of(buf) : 0),
                         static_cast<unsigned long long>(received));
         verify(buf + kSeqBytes, p.size - kSeqBytes, seq_of(buf), out);
+        next = std::max(next, seq_of(buf) + 1);
         ++received;
+        ++out.received;
         publish_progress(out, received, received * p.size);
         t_last = now_ns();
+        if (!lossy && received % every == 0) send_control(out, s, next);
     }
     out.elapsed_ns = t_last - t0;
     out.messages = received;
@@ -310,10 +392,12 @@ void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
                         static_cast<unsigned long long>(m), want == m ? "" : " (reply)", r,
                         static_cast<unsigned long long>(seq_of(buf)));
         verify(buf + kSeqBytes, p.size - kSeqBytes, want, out);
+        ++out.received;
     };
     auto send = [&](uint64_t seq) {
         put_datagram(buf, p.size, seq);
         if (counted_retry(out, SYS_sendto, s.get(), buf, p.size, 0, nullptr, 0) < 0) throw_errno("send");
+        ++out.sent;
     };
     message_loop(p, role, out, p.size, [&](uint64_t m) {
         if (role == 0) {
@@ -326,19 +410,19 @@ void udp_pingpong(Control& ctl, int role, const Fd& s, RoleResult& out) {
     });
 }
 
-std::optional<std::string> udp_check(const Params& p) {
+Status udp_check(const Params& p) {
     if (p.size < kSeqBytes)
-        return "udp: --size must be at least 8 bytes (each datagram carries its sequence number)";
+        return unexpected("udp: --size must be at least 8 bytes (each datagram carries its sequence number)");
     if (p.size > kMaxUdpPayload)
-        return "udp: --size " + human_size(p.size) + " exceeds the largest UDP/IPv4 datagram, " +
-               std::to_string(kMaxUdpPayload) + " bytes";
-    return std::nullopt;
+        return unexpected("udp: --size " + human_size(p.size) + " exceeds the largest UDP/IPv4 datagram, " +
+               std::to_string(kMaxUdpPayload) + " bytes");
+    return {};
 }
 
 // Two sockets bound to 127.0.0.1 and connected to each other (ports via Control::ids).
 void udp_role(Control& ctl, int role, RoleResult& out) {
     // resolve() runs udp_check; this guards the buffer arithmetic for a caller that did not.
-    if (const auto err = udp_check(ctl.params)) throw_error("%s", err->c_str());
+    if (const auto st = udp_check(ctl.params); !st) throw_error("%s", st.error().c_str());
     Fd s = make_socket(out, AF_INET, SOCK_DGRAM);
     bind_to(out, s, loopback(0));
     const int mine = role == 0 ? kOwnerPort : kPeerPort;
@@ -350,6 +434,7 @@ void udp_role(Control& ctl, int role, RoleResult& out) {
     } else {
         spin_until_at_least(ctl.published, 1);
         connect_to(out, s, loopback(static_cast<uint16_t>(ctl.ids[kOwnerPort])));
+        if (ctl.params.mode == Mode::Stream) ctl.ids[kWindowSlot] = static_cast<int64_t>(udp_window(out, s, ctl.params.size));
         ctl.ready.store(1, std::memory_order_release);
     }
     if (ctl.params.mode == Mode::PingPong) udp_pingpong(ctl, role, s, out);
@@ -411,16 +496,17 @@ const Workload& workload_tcp() {
 const Workload& workload_udp() {
     static const Workload w{
         .name = "udp",
-        .description = "UDP datagrams over 127.0.0.1 with sequence numbers; stream reports loss",
+        .description = "UDP datagrams over 127.0.0.1; stream flow-controlled by receiver credits, lossy paced at --rate",
         .mechanisms = {"udp"},
         .default_count = 100000,
         .default_size = 1024,
         .syncs = {},
-        .modes = {Mode::Stream, Mode::PingPong},
+        .modes = {Mode::Stream, Mode::PingPong, Mode::Lossy},
         .payload = true,
         .role = udp_role,
         .cleanup = nullptr,  // ports go with the processes
         .check = udp_check,
+        .datagrams = true,
     };
     return w;
 }

@@ -53,7 +53,8 @@ void shm_role(Control& ctl, int role, RoleResult& out) {
     const Params& p = ctl.params;
     const auto kind = p.sync == Sync::Sem     ? RingSync::Kind::SysvSem
                       : p.sync == Sync::Futex ? RingSync::Kind::Futex
-                                              : RingSync::Kind::Spin;
+                      : p.sync == Sync::Spin  ? RingSync::Kind::Spin
+                                              : RingSync::Kind::Ring;
     if (role == 0) {
         const long shmid = counted(out, SYS_shmget, IPC_PRIVATE, ring_bytes(p), IPC_CREAT | 0600);
         if (shmid < 0) throw_errno("shmget");
@@ -191,18 +192,18 @@ uint64_t next_pow2(uint64_t v) {
 
 // A message can never exceed kernel.msgmax, whatever the privileges; a queue holds
 // kernel.msgmnb bytes unless CAP_SYS_RESOURCE lets the owner raise it (fit_queue).
-std::optional<std::string> msgq_check(const Params& p) {
+Status msgq_check(const Params& p) {
     const std::string size = human_size(p.size);
     uint64_t msgmax = 0, msgmnb = 0;
     if (read_sysctl("/proc/sys/kernel/msgmax", msgmax) && p.size > msgmax)
-        return "msgq: --size " + size + " exceeds kernel.msgmax (" + std::to_string(msgmax) +
-               "); raise it with sysctl kernel.msgmax=" + std::to_string(next_pow2(p.size));
+        return unexpected("msgq: --size " + size + " exceeds kernel.msgmax (" + std::to_string(msgmax) +
+               "); raise it with sysctl kernel.msgmax=" + std::to_string(next_pow2(p.size)));
     if (read_sysctl("/proc/sys/kernel/msgmnb", msgmnb) && p.size > msgmnb &&
         !has_capability(CAP_SYS_RESOURCE))
-        return "msgq: --size " + size + " exceeds kernel.msgmnb (" + std::to_string(msgmnb) +
+        return unexpected("msgq: --size " + size + " exceeds kernel.msgmnb (" + std::to_string(msgmnb) +
                ", bytes per queue); raise it with sysctl kernel.msgmnb=" +
-               std::to_string(2 * next_pow2(p.size)) + " (or run with CAP_SYS_RESOURCE)";
-    return std::nullopt;
+               std::to_string(2 * next_pow2(p.size)) + " (or run with CAP_SYS_RESOURCE)");
+    return {};
 }
 
 }  // namespace
@@ -210,11 +211,11 @@ std::optional<std::string> msgq_check(const Params& p) {
 const Workload& workload_shm() {
     static const Workload w{
         .name = "shm",
-        .description = "SysV shared-memory ring buffer, SysV semaphores / futex / spin to sync",
+        .description = "SysV shared-memory segment ring; default sync ring, --sync sem the classic SysV semaphore pairing",
         .mechanisms = {"sysv_shm", "sysv_sem", "futex"},
         .default_count = 100000,
         .default_size = 4096,
-        .syncs = {Sync::Sem, Sync::Futex, Sync::Spin},
+        .syncs = {Sync::Ring, Sync::Sem, Sync::Futex, Sync::Spin},
         .modes = {Mode::Stream, Mode::PingPong},
         .payload = true,
         .role = shm_role,

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.h"
 #include "syscall_nr.h"
 
 namespace ipctrace::workloads {
@@ -20,17 +21,25 @@ namespace ipctrace::workloads {
 inline constexpr int kMaxSyscallNr = IPC_MAX_SYSCALL_NR;
 inline constexpr int kMaxRoles = 2;
 
-enum class Sync { Default, Sem, Futex, Spin };
-enum class Mode { Default, Stream, PingPong };
+// ring: the SPSC ring of spsc_ring.h (the shared-memory default); sem, futex, spin: the classic
+// per-message waits it is contrasted with. lossy: udp only, paced with no flow control.
+enum class Sync { Default, Ring, Sem, Futex, Spin };
+enum class Mode { Default, Stream, PingPong, Lossy };
 
 std::string_view to_string(Sync s);
 std::string_view to_string(Mode m);
+// Every named value, in the order the CLI lists them; the value of a name, if any.
+const std::vector<Sync>& sync_values();
+const std::vector<Mode>& mode_values();
+std::optional<Sync> sync_from_string(std::string_view text);
+std::optional<Mode> mode_from_string(std::string_view text);
 
 struct Params {
     uint64_t count = 0;  // messages (0: the workload's default)
     uint64_t size = 0;   // bytes per message (0: the workload's default)
     Sync sync = Sync::Default;
     Mode mode = Mode::Default;
+    uint64_t rate = 0;   // --mode lossy: datagrams per second the sender paces at (0: default)
 };
 
 // What one role (process) measured. Lives in the shared control block, so it is
@@ -45,6 +54,10 @@ struct RoleResult {
     uint64_t rtt_p50_ns = 0;      // ping-pong round trip, measured by the initiating role
     uint64_t rtt_p99_ns = 0;
     uint64_t lost = 0;            // datagrams sent but never received (udp)
+    uint64_t sent = 0;            // udp: payload datagrams this role sent
+    uint64_t received = 0;        // udp: payload datagrams this role received
+    uint64_t control_sent = 0;    // udp: 8-byte control datagrams sent (credits, end markers)
+    uint64_t control_received = 0;  // udp: 8-byte control datagrams received
     int32_t verified = 0;         // 1: every received byte matched the pattern
     int32_t finished = 0;         // 1: the role reached its end normally
     char error[160] = {};         // first failure, "" when none
@@ -85,11 +98,14 @@ struct Workload {
     // called by the harness in the parent after the roles are gone, even after a failure.
     void (*cleanup)(Control& ctl);
     // Optional check of resolved params against limits only the workload knows (kernel
-    // sysctls, …); runs in the parent before any fork. Returns a one-line error or nothing.
-    std::optional<std::string> (*check)(const Params& resolved) = nullptr;
+    // sysctls, …); runs in the parent before any fork. The error is one line.
+    Status (*check)(const Params& resolved) = nullptr;
     // true: each role gets a prefaulted private buffer of size + 64 bytes (scratch() in
     // common.h) to copy messages through; false for workloads that never copy (shm rings).
     bool scratch = true;
+    // true: the roles count datagrams sent and received (RoleResult::sent, …), reported
+    // as Result::datagrams_*.
+    bool datagrams = false;
 };
 
 const std::vector<Workload>& all();
@@ -104,6 +120,11 @@ struct Result {
     uint64_t elapsed_ns = 0;
     uint64_t rtt_p50_ns = 0, rtt_p99_ns = 0;
     uint64_t lost = 0;
+    // udp: payload datagrams sent (sender's count), delivered (receiver's count), lost;
+    // the 8-byte control datagrams (credits, end markers) both ways. datagram: false elsewhere.
+    bool datagram = false;
+    uint64_t datagrams_sent = 0, datagrams_delivered = 0, datagrams_lost = 0;
+    uint64_t control_sent = 0, control_received = 0;
     bool verified = false;
     bool ok = false;               // every role finished, verified, no error
     std::string error;             // first error of any role, or how a role died

@@ -95,6 +95,11 @@ public:
             for (auto m : w.mechanisms) mechs += (mechs.empty() ? "" : ",") + std::string(m);
             std::printf("%-11s %-28s %s\n", std::string(w.name).c_str(), mechs.c_str(), std::string(w.description).c_str());
         }
+        std::printf("\nshm, posix-shm and mmap take --sync ring (the default), sem, futex or spin. ring is how real\n"
+                    "shared-memory transports wait: a lock-free SPSC ring whose cursors are published in batches,\n"
+                    "a bounded spin, then sched_yield, then a futex park that the peer wakes only when it sleeps,\n"
+                    "so a steady stream makes no syscall. sem (SysV semaphores in shm, sem_t otherwise), futex\n"
+                    "(a wake per message) and spin (never sleeps) are the classic waits it is contrasted with.\n");
         return 0;
     }
 };

@@ -1,4 +1,4 @@
-// The workload options shared by `run` and `compare`: --count, --size, --sync, --mode,
+// The workload options shared by `run` and `compare`: --count, --size, --sync, --mode, --rate,
 // parsed with ipctrace's own one-line errors.
 #pragma once
 
@@ -13,7 +13,7 @@
 namespace ipctrace {
 
 struct WorkloadOptionText {
-    std::string count, size, sync, mode;
+    std::string count, size, sync, mode, rate;
     void add_to(CLI::App& cmd, bool with_size = true);
     // Fills params from the text; an error line when something does not parse.
     Status apply(workloads::Params& params) const;

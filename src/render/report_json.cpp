@@ -87,6 +87,12 @@ nlohmann::ordered_json workload_to_json(const workloads::Result& r) {
                   {"nvcsw", r.nvcsw},
                   {"nivcsw", r.nivcsw}}}};
     if (r.rtt_p50_ns || r.rtt_p99_ns) out["rtt"] = {{"p50_ns", r.rtt_p50_ns}, {"p99_ns", r.rtt_p99_ns}};
+    if (r.datagram)
+        out["datagrams"] = {{"sent", r.datagrams_sent},
+                            {"delivered", r.datagrams_delivered},
+                            {"lost", r.datagrams_lost},
+                            {"control_sent", r.control_sent},
+                            {"control_received", r.control_received}};
     return out;
 }
 

@@ -27,7 +27,14 @@ void workload_header(std::string& out, const workloads::Result& r) {
     }
     out += "\n";
     if (r.rtt_p50_ns) out += fmt("  round trip p50 %s, p99 %s\n", format_ns(static_cast<double>(r.rtt_p50_ns)).c_str(), format_ns(static_cast<double>(r.rtt_p99_ns)).c_str());
-    if (r.lost) out += fmt("  lost %" PRIu64 " messages (sent but never received)\n", r.lost);
+    if (r.datagram)
+        out += fmt("  datagrams: %" PRIu64 " sent, %" PRIu64 " delivered, %" PRIu64 " lost%s; %" PRIu64
+                   " control datagrams (credits, end markers) sent, %" PRIu64 " received\n",
+                   r.datagrams_sent, r.datagrams_delivered, r.datagrams_lost,
+                   r.params.mode == workloads::Mode::Lossy ? " (lossy: paced, no flow control)" : "", r.control_sent,
+                   r.control_received);
+    else if (r.lost)
+        out += fmt("  lost %" PRIu64 " messages (sent but never received)\n", r.lost);
     out += fmt("  workload CPU: user %s, sys %s; kernel's count: %" PRIu64 " voluntary / %" PRIu64 " involuntary switches, %" PRIu64 " minor faults\n",
                format_ns(static_cast<double>(r.user_ns)).c_str(), format_ns(static_cast<double>(r.sys_ns)).c_str(), r.nvcsw, r.nivcsw, r.minflt);
     if (r.params.sync == workloads::Sync::Spin)

@@ -73,10 +73,13 @@ TEST_P(MechanismWorkload, CountsBytesFaultsAndCleanup) {
     EXPECT_TRUE(std::includes(before.begin(), before.end(), after.begin(), after.end())) << "something was left behind";
 }
 
-// The ring of the shared-memory workloads: a header page, then min(8, 64 MiB/size) slots
-// (2 in ping-pong); the producer writes every page of it at least once.
-unsigned long ring_pages(unsigned long size, bool pingpong) {
-    const unsigned long slots = pingpong ? 2 : std::min(8ul, std::max(1ul, (64ul << 20) / size));
+// The ring of the shared-memory workloads: a header page, then the slots (2 in ping-pong):
+// --sync ring max(2, 256 KiB/size), the other syncs min(8, 64 MiB/size); the producer writes
+// every page of it at least once.
+unsigned long ring_pages(unsigned long size, bool pingpong, bool spsc = true) {
+    const unsigned long slots = pingpong ? 2
+                                : spsc   ? std::max(2ul, (256ul << 10) / size)
+                                         : std::min(8ul, std::max(1ul, (64ul << 20) / size));
     return 1 + (slots * size + 4095) / 4096;
 }
 
@@ -85,8 +88,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         MechanismCase{{"posix-shm", {"--count", "2000", "--size", "4K"}, {"posix_shm"}}, {"futex"}, no_bytes, ring_pages(4096, false)},
         MechanismCase{{"posix-shm", {"--count", "1000", "--size", "64K", "--mode", "pingpong"}, {"posix_shm"}}, {"futex"}, no_bytes, ring_pages(65536, true)},
-        MechanismCase{{"posix-shm", {"--count", "2000", "--sync", "spin"}, {"posix_shm"}}, {}, no_bytes, ring_pages(4096, false)},
-        MechanismCase{{"posix-shm", {"--count", "2000", "--sync", "sem"}, {"posix_shm"}}, {"futex"}, no_bytes, ring_pages(4096, false)},
+        MechanismCase{{"posix-shm", {"--count", "2000", "--sync", "spin"}, {"posix_shm"}}, {}, no_bytes, ring_pages(4096, false, false)},
+        MechanismCase{{"posix-shm", {"--count", "2000", "--sync", "sem"}, {"posix_shm"}}, {"futex"}, no_bytes, ring_pages(4096, false, false)},
+        MechanismCase{{"posix-shm", {"--count", "2000", "--sync", "futex"}, {"posix_shm"}}, {"futex"}, no_bytes, ring_pages(4096, false, false)},
         MechanismCase{{"mmap", {"--count", "2000", "--size", "16K"}, {"mmap_file"}}, {"futex"}, no_bytes, ring_pages(16384, false) - 1},
         MechanismCase{{"posix-mq", {"--count", "2000", "--size", "100"}, {"posix_mq"}}, {}, stream_bytes, 0},
         MechanismCase{{"posix-mq", {"--count", "1000", "--size", "4K", "--mode", "pingpong"}, {"posix_mq"}}, {}, pingpong_bytes, 0},
@@ -107,22 +111,60 @@ INSTANTIATE_TEST_SUITE_P(
         MechanismCase{{"file", {"--count", "2000", "--size", "4K"}, {"file"}}, {}, stream_bytes, 0}),
     [](const ::testing::TestParamInfo<MechanismCase>& info) { return info.param.run.name(); });
 
-// UDP in stream mode may lose datagrams on loopback (the sender outruns the receiver): the
-// report must say how many, and the bytes must agree with what was sent and received.
-TEST(UdpStream, LostDatagramsAreReportedHonestly) {
-    IPCTRACE_REQUIRE_ROOT();
-    const json report = run_traced({"udp", {"--count", "5000", "--size", "1K"}, {"udp"}});
-    const auto& w = report["workload"];
-    const unsigned long received = w["messages"].get<unsigned long>(), lost = w["lost_messages"].get<unsigned long>();
-    EXPECT_EQ(received + lost, 5000u);
-    EXPECT_TRUE(w["verified"].get<bool>());
+// The bytes of a udp run against the roles' own datagram counts: every payload datagram is
+// --size bytes, every control datagram (credit, end marker) 8, each way. Exact, not a bound.
+void expect_udp_bytes(const json& report) {
+    const unsigned long size = size_of(report);
+    const json& d = report["workload"]["datagrams"];
     const json& udp = report["mechanisms"]["udp"];
-    // Up to 3 end markers of 8 bytes go with the payload each way.
-    EXPECT_GE(udp["bytes_to_kernel"].get<unsigned long>(), 5000u * 1024);
-    EXPECT_LE(udp["bytes_to_kernel"].get<unsigned long>(), 5000u * 1024 + 24);
-    EXPECT_GE(udp["bytes_from_kernel"].get<unsigned long>(), received * 1024);
-    EXPECT_LE(udp["bytes_from_kernel"].get<unsigned long>(), received * 1024 + 24);
-    expect_traced_equals_workload(report);
+    EXPECT_EQ(udp["bytes_to_kernel"].get<unsigned long>(),
+              d["sent"].get<unsigned long>() * size + d["control_sent"].get<unsigned long>() * 8);
+    EXPECT_EQ(udp["bytes_from_kernel"].get<unsigned long>(),
+              d["delivered"].get<unsigned long>() * size + d["control_received"].get<unsigned long>() * 8);
+}
+
+// Issue 13: the default stream is flow-controlled by receiver credits, so it delivers what
+// it sends at any size; the report says so, and the bytes agree with the counts.
+TEST(UdpStream, DeliversEverythingItSendsAtSeveralSizes) {
+    IPCTRACE_REQUIRE_ROOT();
+    for (const char* size : {"64", "1K", "16K", "65507"}) {
+        SCOPED_TRACE(size);
+        const json report = run_traced({"udp", {"--count", "5000", "--size", size}, {"udp"}});
+        const auto& w = report["workload"];
+        EXPECT_TRUE(w["ok"].get<bool>()) << w["error"];
+        EXPECT_EQ(w["mode"], "stream");
+        const json& d = w["datagrams"];
+        EXPECT_EQ(d["sent"].get<unsigned long>(), 5000u);
+        EXPECT_EQ(d["delivered"].get<unsigned long>(), 5000u);
+        EXPECT_EQ(d["lost"].get<unsigned long>(), 0u);
+        EXPECT_EQ(w["lost_messages"].get<unsigned long>(), 0u);
+        EXPECT_EQ(w["messages"].get<unsigned long>(), 5000u);
+        EXPECT_GT(d["control_sent"].get<unsigned long>(), 3u) << "no credit was sent";
+        expect_udp_bytes(report);
+        expect_traced_equals_workload(report);
+    }
+}
+
+// --mode lossy paces the sender with no flow control: loss is what it measures. What the
+// report calls lost is sent minus what the receiver counted, and the kernel's bytes out of
+// recv agree with the receiver's count datagram for datagram.
+TEST(UdpLossy, LossIsWhatTheReceiverDidNotGet) {
+    IPCTRACE_REQUIRE_ROOT();
+    for (const char* rate : {"20k", "2M"}) {
+        SCOPED_TRACE(rate);
+        const json report = run_traced({"udp", {"--count", "20000", "--size", "1K", "--mode", "lossy", "--rate", rate}, {"udp"}});
+        const auto& w = report["workload"];
+        EXPECT_TRUE(w["verified"].get<bool>());
+        EXPECT_EQ(w["mode"], "lossy");
+        const json& d = w["datagrams"];
+        const unsigned long sent = d["sent"].get<unsigned long>(), delivered = d["delivered"].get<unsigned long>();
+        EXPECT_EQ(sent, 20000u);
+        EXPECT_EQ(delivered, w["messages"].get<unsigned long>()) << "the receiver's own count";
+        EXPECT_EQ(d["lost"].get<unsigned long>(), sent - delivered);
+        EXPECT_EQ(w["lost_messages"].get<unsigned long>(), sent - delivered);
+        expect_udp_bytes(report);
+        expect_traced_equals_workload(report);
+    }
 }
 
 TEST(Signal, SentSignalsAreCounted) {

@@ -53,7 +53,10 @@ TEST(Schema, RunReports) {
     expect_valid_output({"run", "file", "--count", "50"});                        // mechanisms.file
     expect_valid_output({"run", "mmap", "--count", "200"});                       // file_io
     expect_valid_output({"run", "signal", "--count", "100"});                     // signals
-    expect_valid_output({"run", "udp", "--count", "200"});
+    expect_valid_output({"run", "udp", "--count", "200"});                        // workload.datagrams
+    expect_valid_output({"run", "udp", "--count", "200", "--mode", "lossy", "--rate", "50k"});  // mode lossy
+    expect_valid_output({"run", "shm", "--count", "500", "--sync", "sem"});       // sync sem
+    expect_valid_output({"run", "posix-shm", "--count", "500"});                  // sync ring
 }
 
 TEST(Schema, CompareReportWithItsRuns) {

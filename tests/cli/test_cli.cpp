@@ -21,8 +21,8 @@ TEST(Cli, BadInputGetsOneLineAndExitCode2) {
     expect_usage_error({"run", "shm", "--count", "0"}, "--count must be at least 1");
     expect_usage_error({"run", "shm", "--count", "x"}, "--count must be a number");
     expect_usage_error({"run", "sem", "--sync", "futex"}, "--sync");
-    expect_usage_error({"run", "shm", "--sync", "magic"}, "--sync must be sem, futex or spin");
-    expect_usage_error({"run", "shm", "--mode", "fast"}, "--mode must be stream or pingpong");
+    expect_usage_error({"run", "shm", "--sync", "magic"}, "--sync must be ring, sem, futex or spin, not 'magic'");
+    expect_usage_error({"run", "shm", "--mode", "fast"}, "--mode must be stream, pingpong or lossy, not 'fast'");
     expect_usage_error({"run"}, "workload is required");
     expect_usage_error({"frobnicate"}, "frobnicate");
     expect_usage_error({}, "subcommand");
@@ -40,13 +40,18 @@ TEST(Cli, BadValuesConflictsAndUnwritableOutputs) {
     expect_usage_error({"run", "sem", "--mode", "stream"}, "workload 'sem' does not take --mode stream (accepts: pingpong)");
     expect_usage_error({"run", "msgq", "--sync", "futex"}, "workload 'msgq' does not take --sync futex");
     expect_usage_error({"run", "pipe", "--sync", "spin"}, "does not take --sync spin");
+    expect_usage_error({"run", "pipe", "--mode", "lossy"}, "workload 'pipe' does not take --mode lossy (accepts: stream, pingpong)");
+    expect_usage_error({"run", "udp", "--rate", "5"}, "--rate paces --mode lossy only");
+    expect_usage_error({"run", "udp", "--mode", "lossy", "--rate", "0"}, "--rate must be at least 1 datagram per second");
+    expect_usage_error({"run", "udp", "--mode", "lossy", "--rate", "fast"}, "--rate");
+    expect_usage_error({"run", "sem", "--sync", "ring"}, "workload 'sem' does not take --sync ring");
     expect_usage_error({"run", "shm", "extra"}, "not expected");
     expect_usage_error({"run", "shm", "-o", "/tmp/a", "-o", "/tmp/b"}, "--output");
     expect_usage_error({"run", "shm", "--frobnicate"}, "--frobnicate");
     expect_usage_error({"compare", "shm", "--sizes", "1K,0"}, "--size must be at least 1 byte");
     expect_usage_error({"compare", "shm", "--count", "0"}, "--count must be at least 1");
     expect_usage_error({"compare", "shm", "--bytes", "0"}, "--bytes must be at least 1");
-    expect_usage_error({"compare", "shm", "--mode", "fast"}, "--mode must be stream or pingpong");
+    expect_usage_error({"compare", "shm", "--mode", "fast"}, "--mode must be stream, pingpong or lossy, not 'fast'");
     expect_usage_error({"compare", "shm", "--repeat", "x"}, "--repeat");
     expect_usage_error({"compare", "shm", "--repeat", "101"}, "--repeat must be between 1 and 100");
     expect_usage_error({"compare", "shm", "-o", "-", "--svg", "-"}, "give -o and --svg different files");
@@ -97,6 +102,10 @@ TEST(Cli, ListShowsEveryWorkload) {
     const CommandResult r = run({ipctrace_bin(), "list"});
     EXPECT_EQ(r.exit_code, 0);
     for (const char* w : {"shm", "sem", "msgq"}) EXPECT_NE(r.out.find(std::string("\n") + w + " "), std::string::npos) << w;
+    // Which wait the shared-memory workloads use by default, and why (issue 14).
+    EXPECT_NE(r.out.find("--sync ring (the default)"), std::string::npos) << r.out;
+    const CommandResult h = run({ipctrace_bin(), "run", "--help"});
+    EXPECT_NE(h.out.find("Default ring"), std::string::npos) << h.out;
 }
 
 TEST(Cli, VersionAndHelp) {
