@@ -30,7 +30,8 @@ struct SpscRing {
 };
 
 inline constexpr uint64_t kSpscSlotBytes = 256 * 1024;  // slot space sized for L2, not a slot count
-uint64_t spsc_slots(uint64_t size);                     // max(2, 256 KiB / size), 1 above 32 MiB
+inline constexpr uint64_t kSpscMaxBytes = 1024 * 1024;   // at least 8 slots while they fit this
+uint64_t spsc_slots(uint64_t size);  // max(256 KiB / size, 8 if 8 fit 1 MiB else 2), 1 above 32 MiB
 uint64_t spsc_batch(uint64_t slots);                    // cursor published every this many messages
 
 // Runs params.count messages through the slots as `role` (0 producer/initiator), every byte

@@ -74,11 +74,12 @@ TEST_P(MechanismWorkload, CountsBytesFaultsAndCleanup) {
 }
 
 // The ring of the shared-memory workloads: a header page, then the slots (2 in ping-pong):
-// --sync ring max(2, 256 KiB/size), the other syncs min(8, 64 MiB/size); the producer writes
+// --sync ring max(256 KiB/size, 8 while 8 fit 1 MiB, else 2), the other syncs
+// min(8, 64 MiB/size); the producer writes
 // every page of it at least once.
 unsigned long ring_pages(unsigned long size, bool pingpong, bool spsc = true) {
     const unsigned long slots = pingpong ? 2
-                                : spsc   ? std::max(2ul, (256ul << 10) / size)
+                                : spsc   ? std::max(size * 8 <= (1ul << 20) ? 8ul : 2ul, (256ul << 10) / size)
                                          : std::min(8ul, std::max(1ul, (64ul << 20) / size));
     return 1 + (slots * size + 4095) / 4096;
 }

@@ -54,9 +54,9 @@ TEST(SysvShm, SegmentFaultsAtLeastThePagesTouchedAndNoCopies) {
     for (const bool spsc : {false, true}) {
         const json report = spsc ? run_traced({"shm", {"--count", "2000", "--size", std::to_string(size)}, {"sysv_shm"}})
                                  : run_traced({"shm", {"--count", "2000", "--size", std::to_string(size), "--sync", "sem"}, {"sysv_shm", "sysv_sem"}});
-        // The ring: --sync ring max(2, 256 KiB / size) slots, sem min(8, 64 MiB / size);
+        // The ring: --sync ring max(256 KiB / size, 8 while 8 fit 1 MiB) slots, sem min(8, 64 MiB / size);
         // with 2000 messages every slot is written.
-        const unsigned long slots = spsc ? std::max(2ul, (256ul << 10) / size) : std::min(8ul, std::max(1ul, (64ul << 20) / size));
+        const unsigned long slots = spsc ? std::max(size * 8 <= (1ul << 20) ? 8ul : 2ul, (256ul << 10) / size) : std::min(8ul, std::max(1ul, (64ul << 20) / size));
         const unsigned long pages = (slots * size + 4095) / 4096;
         EXPECT_GE(report["mechanisms"]["sysv_shm"]["page_faults"].get<unsigned long>(), pages) << "size " << size;
         EXPECT_EQ(report["page_faults"]["by_mechanism"]["sysv_shm"], report["mechanisms"]["sysv_shm"]["page_faults"]);
