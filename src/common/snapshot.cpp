@@ -23,4 +23,14 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     return *this;
 }
 
+TimeBudget& TimeBudget::operator+=(const TimeBudget& o) {
+    outside_ns += o.outside_ns;
+    copy_call_ns += o.copy_call_ns;
+    sync_call_ns += o.sync_call_ns;
+    off_call_ns += o.off_call_ns;
+    off_other_ns += o.off_other_ns;
+    probe_ns += o.probe_ns;
+    return *this;
+}
+
 }  // namespace ipctrace

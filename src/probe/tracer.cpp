@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "probe/heap_prefault.h"
+#include "budget.h"
 #include "ipctrace.skel.h"
 
 namespace ipctrace {
@@ -84,6 +85,7 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         const MapSizes sizes = map_sizes(max_procs, built_in);
         bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
         bpf_map__set_max_entries(skel_->maps.procs, sizes.procs);
+        bpf_map__set_max_entries(skel_->maps.budget_stats, sizes.procs);
         bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);
         bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
         if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);
@@ -182,6 +184,11 @@ Snapshot Tracer::snapshot() const {
         snap.procs[static_cast<pid_t>(tgid)] =
             ProcInfo{static_cast<pid_t>(info.ppid), info.exited != 0, std::string(info.comm, strnlen(info.comm, sizeof info.comm))};
     });
+    for_each_percpu<uint32_t, ipc_budget>(bpf_map__fd(skel_->maps.budget_stats), [&](uint32_t tgid, const std::vector<ipc_budget>& per_cpu) {
+        TimeBudget& out = snap.budget[static_cast<pid_t>(tgid)];
+        for (const auto& v : per_cpu)
+            out += TimeBudget{v.outside_ns, v.copy_call_ns, v.sync_call_ns, v.off_call_ns, v.off_other_ns, v.probe_ns};
+    });
     const int ncpus = libbpf_num_possible_cpus();
     std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
     for (uint32_t reason = 0; reason < DROP_COUNT; ++reason) {
@@ -227,6 +234,7 @@ void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
             bpf_map_delete_elem(bpf_map__fd(skel_->maps.objects), &key);
         }
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &tgid);
+        bpf_map_delete_elem(bpf_map__fd(skel_->maps.budget_stats), &tgid);
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &tgid);
     }
 }
