@@ -50,7 +50,7 @@ public:
                         "Workloads to compare, each WORKLOAD[:SYNC] such as shm:sem (default: shm:sem shm posix-shm pipe unix tcp msgq)");
         cmd->add_option("-s,--size", size_, "Bytes per message (default 4K)");
         cmd->add_option("--sizes", sizes_, "A sweep: comma-separated sizes, e.g. 64,1K,64K,1M")->delimiter(',');
-        cmd->add_option("--bytes", bytes_, "Payload per run, the same for every workload (default 256M)");
+        cmd->add_option("--bytes", bytes_, "Payload per run, the same for every workload (default 64M)");
         cmd->add_option("-c,--count", count_, "Messages per run instead of --bytes");
         cmd->add_option("--mode", mode_, "stream (default) or pingpong (latency)");
         cmd->add_option("--sync", sync_, "How shared-memory workloads without ':SYNC' wait: sem, futex or spin");

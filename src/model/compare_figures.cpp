@@ -102,7 +102,10 @@ MessageBudget derive_budget(const Report& report) {
     return b;
 }
 
-double speed(const RunFigures& f) { return f.message_size ? f.throughput_mib_s : f.messages_per_s; }
+double speed(const RunFigures& f) {
+    if (f.rtt_p50_ns) return 1e9 / static_cast<double>(f.rtt_p50_ns);  // ping-pong: the median round trip decides
+    return f.message_size ? f.throughput_mib_s : f.messages_per_s;
+}
 
 bool is_shared_memory(const std::string& workload) {
     const std::string base = workload.substr(0, workload.find(':'));  // "shm:sem" is shm

@@ -61,7 +61,8 @@ RunFigures derive_figures(const Report& report);
 // same workload and size: the ranking never includes the tracer.
 RunFigures derive_figures(const Report& traced, const Report& untraced);
 MessageBudget derive_budget(const Report& traced);
-// What `compare` ranks by: MiB/s for payload workloads, messages/s for pure synchronisation.
+// What `compare` ranks by: MiB/s for payload workloads, messages/s for pure synchronisation,
+// round trips per second at the median round trip (1 / RTT p50) in ping-pong.
 double speed(const RunFigures& f);
 bool is_shared_memory(const std::string& workload);
 

@@ -10,6 +10,9 @@ namespace ipctrace {
 namespace {
 
 std::string speed_text(const RunFigures& f) {
+    if (f.rtt_p50_ns)
+        return fmt("round trip p50 %s, p99 %s", format_ns(static_cast<double>(f.rtt_p50_ns)).c_str(),
+                   format_ns(static_cast<double>(f.rtt_p99_ns)).c_str());
     return f.message_size ? format_bytes(f.throughput_mib_s * 1048576.0) + "/s" : fmt("%.0f msg/s", f.messages_per_s);
 }
 
@@ -57,7 +60,11 @@ bool both_budgets(const RunFigures& a, const RunFigures& b) { return a.budget.me
 
 std::string budget_gap(const RunFigures& fast, const RunFigures& slow) {
     const Gap g = largest_difference(fast.budget, slow.budget);
-    const char* per = "message";
+    const char* per = slow.rtt_p50_ns ? "round trip" : "message";
+    if (slow.budget.role_ns <= fast.budget.role_ns)  // the tracer slowed the winner more: its budget cannot explain the gap
+        return fmt("Traced, its role time per %s was %s against %s's %s: the tracer reversed the order, so the traced budget does "
+                   "not explain this gap (compare the untraced CPU and round trips above).",
+                   per, format_ns(slow.budget.role_ns).c_str(), fast.workload.c_str(), format_ns(fast.budget.role_ns).c_str());
     return fmt("Traced, its role time per %s was %s against %s's %s; the largest difference is %s: %s more (%s against %s).", per,
                format_ns(slow.budget.role_ns).c_str(), fast.workload.c_str(), format_ns(fast.budget.role_ns).c_str(), g.part->what,
                format_ns(g.extra_ns).c_str(), format_ns(slow.budget.*g.part->ns).c_str(), format_ns(fast.budget.*g.part->ns).c_str());
@@ -71,6 +78,8 @@ std::string explain_gap(const RunFigures& fast, const RunFigures& slow) {
     const double extra_switches = slow.context_switches_per_message - fast.context_switches_per_message;
     const std::string at = size_text(slow.message_size);
     std::string s = fmt("%s (%.1fx slower): %s. ", slow.workload.c_str(), ratio, costs(slow).c_str());
+    if (ratio < 1.10 && both_budgets(fast, slow))
+        return s + fmt("Within 10 %%: at %s the two are as fast as each other, within what repeated runs vary.", at.c_str());
     if (ratio < 1.10)
         return s + fmt("Within 10 %%: at %s what one pays in copies costs about what the other pays to synchronise.", at.c_str());
     // With a budget the cause is the part that grew most: one cause per gap, timed, not guessed.
@@ -112,12 +121,8 @@ std::vector<std::string> verdict_for_size(const std::vector<ComparedRow>& ranked
     std::vector<std::string> out;
     if (ranked.empty()) return out;
     const RunFigures& fast = ranked.front().median;
-    std::string lead = fmt("At %s messages %s was fastest (%s%s)", size_text(fast.message_size).c_str(), fast.workload.c_str(),
-                           speed_text(fast).c_str(),
-                           fast.rtt_p50_ns ? fmt(", round trip p50 %s, p99 %s", format_ns(static_cast<double>(fast.rtt_p50_ns)).c_str(),
-                                                 format_ns(static_cast<double>(fast.rtt_p99_ns)).c_str())
-                                                 .c_str()
-                                           : "");
+    std::string lead = fmt("At %s messages %s was fastest (%s)", size_text(fast.message_size).c_str(), fast.workload.c_str(),
+                           speed_text(fast).c_str());
     for (size_t i = 1; i < ranked.size(); ++i) {
         const RunFigures& other = ranked[i].median;
         const double ratio = speed(other) > 0 ? speed(fast) / speed(other) : 0;

@@ -9,7 +9,8 @@ workloads::Params compare_params(const CompareSettings& settings, const CompareE
     workloads::Params p = settings.base;
     if (entry.sync != workloads::Sync::Default) p.sync = entry.sync;  // "shm:sem" beats --sync
     p.size = size;
-    p.count = settings.count ? settings.count : std::clamp<uint64_t>(settings.bytes / size, 1, kCompareMaxCountPerRun);
+    const uint64_t cap = settings.pingpong() ? kComparePingPongMaxCount : kCompareMaxCountPerRun;
+    p.count = settings.count ? settings.count : std::clamp<uint64_t>(settings.bytes / size, 1, cap);
     // --sync is for the shared-memory workloads; the others have no choice to make.
     if (w.syncs.empty()) p.sync = workloads::Sync::Default;
     if (w.modes.empty()) p.mode = workloads::Mode::Default;

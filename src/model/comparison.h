@@ -13,8 +13,9 @@
 
 namespace ipctrace {
 
-inline constexpr uint64_t kCompareDefaultBytes = 256ull << 20;
+inline constexpr uint64_t kCompareDefaultBytes = 64ull << 20;  // two runs per round now: a default compare stays a few seconds
 inline constexpr uint64_t kCompareMaxCountPerRun = 200000;  // tiny messages: bound each run's time
+inline constexpr uint64_t kComparePingPongMaxCount = 20000;  // round trips: enough for a p99, a fraction of a second
 
 // One entry of the comparison: a workload and, for the shared-memory ones, how it waits
 // ("shm:sem"). Sync::Default is the workload's own default, whatever that is.

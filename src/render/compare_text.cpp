@@ -15,8 +15,11 @@ std::string fmt_row(const ComparedRow& row, bool pingpong) {
     const RunFigures& f = row.median;
     char buf[512];
     const std::string speed_s = format_bytes(f.throughput_mib_s * 1048576.0) + "/s";
-    const std::string spread = row.runs > 1 ? format_bytes(row.throughput_min * 1048576.0) + "-" + format_bytes(row.throughput_max * 1048576.0)
-                                            : std::string("-");
+    std::string spread = "-";
+    if (row.runs > 1 && f.rtt_p50_ns)  // ping-pong ranks by round trip: its spread is of RTT p50
+        spread = "p50 " + format_ns(1e9 / row.throughput_max) + "-" + format_ns(1e9 / row.throughput_min);
+    else if (row.runs > 1)
+        spread = format_bytes(row.throughput_min * 1048576.0) + "-" + format_bytes(row.throughput_max * 1048576.0);
     std::snprintf(buf, sizeof buf, "%-9s %-14s %12s %10.0f %10.0f %9.2f %9.2f %10.1f %9.2f %8.0f%% %6.2f/%-6.2f %8.3f",
                   format_bytes(static_cast<double>(f.message_size)).c_str(), f.workload.c_str(), speed_s.c_str(), f.messages_per_s,
                   f.traced_messages_per_s, f.syscalls_per_message, f.copies_per_byte, f.page_faults_per_mib,
