@@ -27,8 +27,10 @@ public:
     Progress(const Progress&) = delete;
     Progress& operator=(const Progress&) = delete;
 
-    void begin(const std::string& what) {
+    // plain: also a line of its own off a terminal (the counted runs, as compare always printed).
+    void begin(const std::string& what, bool plain) {
         if (!tty_) {
+            if (!plain) return;
             std::fprintf(stderr, "ipctrace compare: %s\n", what.c_str());
             return;
         }
@@ -62,7 +64,7 @@ std::vector<ComparedRow> measure_size(Comparison& c, uint64_t size, bool verbose
         workloads::Params warm = compare_params(plan, plan.entries[i], size);
         warm.count = std::max<uint64_t>(1, warm.count / 10);
         (void)workloads::resolve(*plan.entries[i].workload, warm);  // checked before anything ran
-        progress.begin(plan.entries[i].label + ", " + size_s + ", warm-up");
+        progress.begin(plan.entries[i].label + ", " + size_s + ", warm-up", false);
         try {
             measure(*plan.entries[i].workload, warm, false, verbose);
         } catch (const Interrupted&) {
@@ -81,7 +83,8 @@ std::vector<ComparedRow> measure_size(Comparison& c, uint64_t size, bool verbose
             bool done = true;
             for (int traced = 0; traced < 2 && done; ++traced) {
                 progress.begin(fmt("%s, %s x %" PRIu64 ", run %d/%d, %s", e.label.c_str(), size_s.c_str(), p.count, round + 1,
-                                   plan.repeat, traced ? "traced" : "untraced"));
+                                   plan.repeat, traced ? "traced" : "untraced"),
+                               true);
                 try {
                     runs[traced] = measure(*e.workload, p, traced == 1, verbose, traced == 1);
                 } catch (const Interrupted&) {
