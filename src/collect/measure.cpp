@@ -45,6 +45,11 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     if (tracer)
         for (pid_t pid : run.pids()) tracer->add_target(pid);
     check_stop();
+    // The roles' setup and their wait for the start lie outside the workload's clock (first
+    // to last message): the time budget counts from here, as that clock does.
+    TimeBudget before_go;
+    if (tracer)
+        for (const auto& [pid, b] : tracer->budget()) before_go += b;
     run.go();
     workloads::Result result = run.wait(stop_requested);
 
@@ -54,6 +59,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
         Snapshot final = tracer->snapshot();
         if (live) live->finish(final);  // the very numbers of the report
         m.report = build_report(final);
+        m.report.budget -= before_go;
         if (self_cost) m.report.self_cost = tracer->self_cost();
     }
     m.report.traced = trace;

@@ -62,6 +62,7 @@ struct TimeBudget {
     uint64_t off_other_ns = 0;  // off CPU outside IPC calls
     uint64_t probe_ns = 0;      // ipctrace's programs, run for this process
     TimeBudget& operator+=(const TimeBudget& o);
+    TimeBudget& operator-=(const TimeBudget& o);  // o read earlier: every part only grows
 };
 
 struct Snapshot {

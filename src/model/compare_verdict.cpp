@@ -21,7 +21,7 @@ std::string size_text(uint64_t size) { return size ? format_bytes(static_cast<do
 std::string costs(const RunFigures& f) {
     return fmt("%.2f bytes copied through the kernel per payload byte, %.2f syscalls%s and %.2f context switches per message, "
                "%s per call",
-               f.copies_per_byte, f.syscalls_per_message, f.top_syscall.empty() ? "" : (" (mostly " + f.top_syscall + ")").c_str(),
+               f.copies_per_byte, f.syscalls_per_message, f.top_syscall.empty() || f.syscalls_per_message < 0.01 ? "" : (" (mostly " + f.top_syscall + ")").c_str(),
                f.context_switches_per_message, format_ns(f.ns_per_call).c_str());
 }
 

@@ -15,7 +15,10 @@ namespace ipctrace {
 
 inline constexpr uint64_t kCompareDefaultBytes = 64ull << 20;  // two runs per round now: a default compare stays a few seconds
 inline constexpr uint64_t kCompareMaxCountPerRun = 200000;  // tiny messages: bound each run's time
-inline constexpr uint64_t kComparePingPongMaxCount = 20000;  // round trips: enough for a p99, a fraction of a second
+inline constexpr uint64_t kComparePingPongMaxCount = 20000;
+// Large messages: at least this many, so that what a run pays once (the ring's first touch,
+// teardown) stays a few percent of the time budget per message rather than a fifth.
+inline constexpr uint64_t kCompareMinCountPerRun = 256;  // round trips: enough for a p99, a fraction of a second
 
 // One entry of the comparison: a workload and, for the shared-memory ones, how it waits
 // ("shm:sem"). Sync::Default is the workload's own default, whatever that is.

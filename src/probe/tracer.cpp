@@ -184,11 +184,7 @@ Snapshot Tracer::snapshot() const {
         snap.procs[static_cast<pid_t>(tgid)] =
             ProcInfo{static_cast<pid_t>(info.ppid), info.exited != 0, std::string(info.comm, strnlen(info.comm, sizeof info.comm))};
     });
-    for_each_percpu<uint32_t, ipc_budget>(bpf_map__fd(skel_->maps.budget_stats), [&](uint32_t tgid, const std::vector<ipc_budget>& per_cpu) {
-        TimeBudget& out = snap.budget[static_cast<pid_t>(tgid)];
-        for (const auto& v : per_cpu)
-            out += TimeBudget{v.outside_ns, v.copy_call_ns, v.sync_call_ns, v.off_call_ns, v.off_other_ns, v.probe_ns};
-    });
+    snap.budget = budget();
     const int ncpus = libbpf_num_possible_cpus();
     std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
     for (uint32_t reason = 0; reason < DROP_COUNT; ++reason) {
@@ -212,6 +208,15 @@ Snapshot Tracer::snapshot() const {
                         {"proc_mech_stats", occupancy(skel_->maps.proc_mech_stats, snap.proc_mech.size())},
                         {"objects", occupancy(skel_->maps.objects, snap.objects.size())}};
     return snap;
+}
+
+std::map<pid_t, TimeBudget> Tracer::budget() const {
+    std::map<pid_t, TimeBudget> out;
+    for_each_percpu<uint32_t, ipc_budget>(bpf_map__fd(skel_->maps.budget_stats), [&](uint32_t tgid, const std::vector<ipc_budget>& per_cpu) {
+        TimeBudget& b = out[static_cast<pid_t>(tgid)];
+        for (const auto& v : per_cpu) b += TimeBudget{v.outside_ns, v.copy_call_ns, v.sync_call_ns, v.off_call_ns, v.off_other_ns, v.probe_ns};
+    });
+    return out;
 }
 
 void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {

@@ -43,6 +43,8 @@ public:
     // Detaches every program (the maps stay readable).
     void detach();
     Snapshot snapshot() const;
+    // Only the time budget of each process (bpf/budget.h): cheap, read when a run starts.
+    std::map<pid_t, TimeBudget> budget() const;
     // Deletes every kernel entry of these processes (they exited: their figures were read into
     // `snap`, whose keys say which entries exist): statistics, objects, procs and targets.
     void forget(const std::vector<pid_t>& tgids, const Snapshot& snap);

@@ -91,7 +91,8 @@ json figures_json(const ComparedRow& row) {
 std::string settings_text(const CompareSettings& plan) {
     std::string s = "ipctrace compare: ";
     s += plan.count ? std::to_string(plan.count) + " messages per run"
-                    : format_bytes(static_cast<double>(plan.bytes)) + " per run (at most " + std::to_string(kCompareMaxCountPerRun) + " messages)";
+                    : format_bytes(static_cast<double>(plan.bytes)) + " per run (at least " + std::to_string(kCompareMinCountPerRun) + ", at most " +
+                          std::to_string(plan.pingpong() ? kComparePingPongMaxCount : kCompareMaxCountPerRun) + " messages)";
     s += std::string(", ") + (plan.base.mode == workloads::Mode::PingPong ? "ping-pong" : "stream");
     if (plan.base.sync != workloads::Sync::Default) s += ", sync " + std::string(workloads::to_string(plan.base.sync));
     s += ", median of " + std::to_string(plan.repeat) + " run" + (plan.repeat > 1 ? "s" : "") +
@@ -179,7 +180,7 @@ json comparison_json(const Comparison& c) {
               {"sizes", plan.sizes},
               {"bytes_per_run", plan.count ? 0 : plan.bytes},
               {"count", plan.count},
-              {"max_count_per_run", kCompareMaxCountPerRun},
+              {"max_count_per_run", plan.pingpong() ? kComparePingPongMaxCount : kCompareMaxCountPerRun},
               {"mode", std::string(workloads::to_string(plan.base.mode))},
               {"sync", std::string(workloads::to_string(plan.base.sync))},
               {"repeat", plan.repeat},
