@@ -19,6 +19,16 @@ struct ipc_budget {
 
 #if defined(__bpf__) || defined(__BPF__)
 
+/* Set by the collector before load, for compare's traced runs only: off, the verifier drops
+ * every line below and run and trace pay nothing for it. */
+const volatile bool track_budget = false;
+
+/* A timestamp only when the budget is kept. */
+static __always_inline u64 budget_now(void)
+{
+	return track_budget ? bpf_ktime_get_ns() : 0;
+}
+
 enum { BUDGET_OUTSIDE = 0, BUDGET_COPY_CALL, BUDGET_SYNC_CALL };
 
 struct budget_task {
@@ -84,8 +94,11 @@ static __always_inline void budget_step(struct budget_task *bt, u32 tgid, u64 t0
 /* sys_enter of a traced IPC call (the thread is a target). */
 static __always_inline void budget_call_enter(struct task_struct *task, u32 tgid, u64 t0, bool copies)
 {
-	struct budget_task *bt = bpf_task_storage_get(&budget_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct budget_task *bt;
 
+	if (!track_budget)
+		return;
+	bt = bpf_task_storage_get(&budget_tasks, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (bt)
 		budget_step(bt, tgid, t0, copies ? BUDGET_COPY_CALL : BUDGET_SYNC_CALL);
 }
@@ -93,8 +106,11 @@ static __always_inline void budget_call_enter(struct task_struct *task, u32 tgid
 /* sys_exit of a traced IPC call. */
 static __always_inline void budget_call_exit(struct task_struct *task, u32 tgid, u64 t0)
 {
-	struct budget_task *bt = bpf_task_storage_get(&budget_tasks, task, 0, 0);
+	struct budget_task *bt;
 
+	if (!track_budget)
+		return;
+	bt = bpf_task_storage_get(&budget_tasks, task, 0, 0);
 	if (bt)
 		budget_step(bt, tgid, t0, BUDGET_OUTSIDE);
 }
@@ -102,8 +118,11 @@ static __always_inline void budget_call_exit(struct task_struct *task, u32 tgid,
 /* Another program (a page fault's) ran for the current thread from t0 on. */
 static __always_inline void budget_probe_ran(struct task_struct *task, u64 t0)
 {
-	struct budget_task *bt = bpf_task_storage_get(&budget_tasks, task, 0, 0);
+	struct budget_task *bt;
 
+	if (!track_budget)
+		return;
+	bt = bpf_task_storage_get(&budget_tasks, task, 0, 0);
 	if (bt && !bt->off)
 		budget_step(bt, task->tgid, t0, bt->state);
 }
@@ -111,8 +130,11 @@ static __always_inline void budget_probe_ran(struct task_struct *task, u64 t0)
 /* sched_switch: a target thread leaves the CPU (its segment ends, its off-CPU time begins). */
 static __always_inline void budget_switch_out(struct task_struct *prev, u32 tgid, u64 t0)
 {
-	struct budget_task *bt = bpf_task_storage_get(&budget_tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	struct budget_task *bt;
 
+	if (!track_budget)
+		return;
+	bt = bpf_task_storage_get(&budget_tasks, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!bt)
 		return;
 	budget_step(bt, tgid, t0, bt->state);
@@ -123,10 +145,13 @@ static __always_inline void budget_switch_out(struct task_struct *prev, u32 tgid
  * for any thread: only the threads switched out above have an entry. */
 static __always_inline void budget_switch_in(struct task_struct *next)
 {
-	struct budget_task *bt = bpf_task_storage_get(&budget_tasks, next, 0, 0);
+	struct budget_task *bt;
 	struct ipc_budget *b;
 	u64 now;
 
+	if (!track_budget)
+		return;
+	bt = bpf_task_storage_get(&budget_tasks, next, 0, 0);
 	if (!bt || !bt->off)
 		return;
 	b = budget_of(next->tgid);

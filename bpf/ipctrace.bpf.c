@@ -67,7 +67,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		return 0; /* not a traced syscall: the common case, decided first */
 	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
-	t0 = bpf_ktime_get_ns();
+	t0 = budget_now();
 
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
@@ -137,7 +137,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	u64 t0 = bpf_ktime_get_ns();
+	u64 t0 = budget_now();
 
 	on_fault(address, false);
 	budget_probe_ran(bpf_get_current_task_btf(), t0);
@@ -147,7 +147,7 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
-	u64 t0 = bpf_ktime_get_ns();
+	u64 t0 = budget_now();
 
 	on_fault(address, true);
 	budget_probe_ran(bpf_get_current_task_btf(), t0);
@@ -166,7 +166,7 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	budget_switch_in(next);
 	if (!is_target_task(prev, tgid, &call, false))
 		return 0;
-	t0 = bpf_ktime_get_ns();
+	t0 = budget_now();
 	s = proc_mech_for(tgid, call && call->active ? call->mechanism : MECH_NONE);
 	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
 	if (s && !preempt && prev_state != 0)

@@ -9,7 +9,7 @@
 namespace ipctrace {
 
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost, LiveSnapshot* live) {
+                    bool self_cost, LiveSnapshot* live, bool budget) {
     // Loading the probes and starting the roles take a while: a stop signal that arrives
     // meanwhile ends the run before any message moves (RAII removes what was made). A
     // tracer error caused by the signal (an interrupted call) is reported as the interruption.
@@ -24,7 +24,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
             // A workload has a few roles, not thousands: small preallocated process tables
             // load ~4 ms faster. A role's child past them would be counted as dropped.
             constexpr uint32_t kRunMaxProcs = 1024;
-            tracer.emplace(Tracer::Scope::Targets, verbose, 0, false, kRunMaxProcs);
+            tracer.emplace(Tracer::Scope::Targets, verbose, 0, false, kRunMaxProcs, budget);
             if (self_cost) tracer->enable_self_cost();
             check_stop();
             tracer->attach();  // nothing is counted until a target is added
@@ -48,7 +48,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     // The roles' setup and their wait for the start lie outside the workload's clock (first
     // to last message): the time budget counts from here, as that clock does.
     TimeBudget before_go;
-    if (tracer)
+    if (tracer && budget)
         for (const auto& [pid, b] : tracer->budget()) before_go += b;
     run.go();
     workloads::Result result = run.wait(stop_requested);

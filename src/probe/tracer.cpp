@@ -64,7 +64,7 @@ MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in) {
     return {max_procs, max_procs, std::max(built_in.stats, max_procs * 2)};
 }
 
-Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs) {
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs, bool track_budget) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
     const HeapPrefault heap_for_load(HeapPrefault::for_kernel_btf());
@@ -73,11 +73,13 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;
+    skel_->rodata->track_budget = track_budget;
     // The per-object tables only serve trace's map: unused, one entry each is enough.
     if (!track_objects) {
         bpf_map__set_max_entries(skel_->maps.objects, 1);
         bpf_map__set_max_entries(skel_->maps.object_names, 1);
     }
+    if (!track_budget) bpf_map__set_max_entries(skel_->maps.budget_stats, 1);
     if (max_procs) {
         // The built-in sizes are the object's own (bpf/maps.h), read back rather than repeated.
         const MapSizes built_in{bpf_map__max_entries(skel_->maps.targets), bpf_map__max_entries(skel_->maps.procs),
@@ -85,7 +87,7 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         const MapSizes sizes = map_sizes(max_procs, built_in);
         bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
         bpf_map__set_max_entries(skel_->maps.procs, sizes.procs);
-        bpf_map__set_max_entries(skel_->maps.budget_stats, sizes.procs);
+        if (track_budget) bpf_map__set_max_entries(skel_->maps.budget_stats, sizes.procs);
         bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);
         bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
         if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);

@@ -31,7 +31,10 @@ public:
     // update per call). max_procs (0: the built-in sizes): how many processes the
     // per-process tables hold (`targets`, `procs`), set before load; the statistics tables
     // grow with it (see map_sizes()).
-    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0);
+    // track_budget: also keep each process's time budget (bpf/budget.h; compare's traced runs),
+    // which costs every traced call and context switch two timestamps and a map update.
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0,
+           bool track_budget = false);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
