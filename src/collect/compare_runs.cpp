@@ -86,7 +86,7 @@ std::vector<ComparedRow> measure_size(Comparison& c, uint64_t size, bool verbose
                                    plan.repeat, traced ? "traced" : "untraced"),
                                true);
                 try {
-                    runs[traced] = measure(*e.workload, p, traced == 1, verbose, traced == 1, nullptr, traced == 1);
+                    runs[traced] = traced ? measure_with_budget(*e.workload, p, verbose) : measure(*e.workload, p, false, verbose);
                 } catch (const Interrupted&) {
                     done = false;
                     break;

@@ -7,9 +7,10 @@
 #include "probe/tracer.h"
 
 namespace ipctrace {
+namespace {
 
-Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost, LiveSnapshot* live, bool budget) {
+Measurement measure_run(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                        bool self_cost, LiveSnapshot* live, bool budget) {
     // Loading the probes and starting the roles take a while: a stop signal that arrives
     // meanwhile ends the run before any message moves (RAII removes what was made). A
     // tracer error caused by the signal (an interrupted call) is reported as the interruption.
@@ -67,6 +68,17 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     m.report.workload = std::move(result);
     m.interrupted = stop_requested();
     return m;
+}
+
+}  // namespace
+
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                    bool self_cost, LiveSnapshot* live) {
+    return measure_run(w, params, trace, verbose, self_cost, live, false);
+}
+
+Measurement measure_with_budget(const workloads::Workload& w, const workloads::Params& params, bool verbose) {
+    return measure_run(w, params, true, verbose, true, nullptr, true);
 }
 
 }  // namespace ipctrace

@@ -29,8 +29,11 @@ struct Interrupted : std::runtime_error {
 // Interrupted when a stop signal (stop_signals.h) came before the roles were let go.
 // self_cost: also record what each probe cost (the kernel's BPF run-time statistics).
 // live (--metrics): scrapes read the maps while the run goes on, then its final snapshot.
-// budget: also keep the time budget (compare), from the moment the roles are let go.
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost = false, LiveSnapshot* live = nullptr, bool budget = false);
+                    bool self_cost = false, LiveSnapshot* live = nullptr);
+
+// compare's traced run: as measure(trace, self_cost), and the time budget (bpf/budget.h) from
+// the moment the roles are let go, in report.budget.
+Measurement measure_with_budget(const workloads::Workload& w, const workloads::Params& params, bool verbose);
 
 }  // namespace ipctrace
