@@ -12,7 +12,8 @@
  *   task.h      syscall arguments and the file behind an fd
  *   objects.h   the IPC objects of trace's communication map: numbers, names, use
  *   classify.h  which mechanism a call uses
- *   faults.h    which mechanism's mapping a page fault hit */
+ *   faults.h    which mechanism's mapping a page fault hit
+ *   budget.h    where a traced process's time went (compare's time budget) */
 #include "vmlinux-6.18.h" /* kernel types from a 6.18 kernel's BTF; CO-RE relocates them to the running one */
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -26,6 +27,7 @@
 #include "objects.h"
 #include "classify.h"
 #include "faults.h"
+#include "budget.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -55,7 +57,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	struct task_struct *task = bpf_get_current_task_btf();
 	const struct syscall_rule *rule;
 	struct inflight *call;
-	u64 object = 0;
+	u64 object = 0, t0;
 	u8 mechanism;
 
 	if ((unsigned long)nr >= IPC_MAX_SYSCALL_NR)
@@ -65,6 +67,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		return 0; /* not a traced syscall: the common case, decided first */
 	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
+	t0 = budget_now();
 
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
@@ -81,6 +84,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	call->arg = rule->bytes == BYTES_ARG_IN ? syscall_arg(regs, rule->arg) : 0;
 	call->active = 1;
 	call->start_ns = bpf_ktime_get_ns();
+	budget_call_enter(task, task->tgid, t0, rule->bytes != BYTES_NONE);
 	return 0;
 }
 
@@ -92,14 +96,15 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	struct syscall_key key = {};
 	struct syscall_stats *s;
 	const struct syscall_rule *rule;
-	u64 duration;
+	u64 duration, t0;
 
 	if (call && call->pend_n)
 		resolve_pending_faults(task, call);
 	if (!call || !call->active)
 		return 0; /* not traced, or entered before tracing started */
 	call->active = 0;
-	duration = bpf_ktime_get_ns() - call->start_ns;
+	t0 = bpf_ktime_get_ns();
+	duration = t0 - call->start_ns;
 	key.tgid = task->tgid;
 	key.nr = call->nr;
 	key.mechanism = call->mechanism;
@@ -125,20 +130,27 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
 		count_object(&key, rule, call, ret, regs);
+	budget_call_exit(task, key.tgid, t0);
 	return 0;
 }
 
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
+	u64 t0 = budget_now();
+
 	on_fault(address, false);
+	budget_probe_ran(bpf_get_current_task_btf(), t0);
 	return 0;
 }
 
 SEC("tp_btf/page_fault_kernel")
 int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
+	u64 t0 = budget_now();
+
 	on_fault(address, true);
+	budget_probe_ran(bpf_get_current_task_btf(), t0);
 	return 0;
 }
 
@@ -149,17 +161,19 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	u32 tgid = prev->tgid;
 	struct proc_mech_stats *s;
 	struct inflight *call;
+	u64 t0;
 
+	budget_switch_in(next);
 	if (!is_target_task(prev, tgid, &call, false))
 		return 0;
+	t0 = budget_now();
 	s = proc_mech_for(tgid, call && call->active ? call->mechanism : MECH_NONE);
-	if (!s)
-		return 0;
 	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
-	if (!preempt && prev_state != 0)
+	if (s && !preempt && prev_state != 0)
 		s->voluntary_switches++;
-	else
+	else if (s)
 		s->involuntary_switches++;
+	budget_switch_out(prev, tgid, t0);
 	return 0;
 }
 

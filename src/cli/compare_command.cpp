@@ -1,5 +1,5 @@
-// `ipctrace compare`: the same payload through several IPC mechanisms, each traced, side by
-// side per message, with a verdict written from the measured numbers. This file reads the
+// `ipctrace compare`: the same payload through several IPC mechanisms, each run untraced (speed)
+// and traced (costs), side by side per message, with a verdict written from the measured numbers. This file reads the
 // options; collect/compare_runs measures, render/compare_text prints.
 #include <algorithm>
 #include <optional>
@@ -19,20 +19,42 @@
 namespace ipctrace {
 namespace {
 
-const std::vector<std::string> kDefaultSet = {"shm", "posix-shm", "pipe", "unix", "tcp", "msgq"};
+// The classic SysV pairing (shm:sem) beside each shared-memory workload's own default wait,
+// then the kernel-copying mechanisms.
+const std::vector<std::string> kDefaultSet = {"shm:sem", "shm", "posix-shm", "pipe", "unix", "tcp", "msgq"};
+
+// WORKLOAD[:SYNC], the sync checked by the workloads' own parser and list of accepted waits.
+Expected<CompareEntry> parse_entry(const std::string& text) {
+    const auto colon = text.find(':');
+    const std::string name = text.substr(0, colon);
+    CompareEntry e;
+    e.workload = workloads::find(name);
+    e.label = text;
+    if (!e.workload) return unexpected("unknown workload " + quote(name) + " ('ipctrace list' shows them)");
+    if (!e.workload->payload)
+        return unexpected("compare needs workloads that move a payload; '" + name + "' does not (try 'ipctrace run " + name + "')");
+    if (colon == std::string::npos) return e;
+    const std::string sync = text.substr(colon + 1);
+    if (e.workload->syncs.empty()) return unexpected(quote(text) + ": " + name + " has no choice of wait (':SYNC' is for shared-memory workloads)");
+    if (auto st = parse_sync(sync, e.sync); !st) return unexpected(quote(text) + ": " + st.error());
+    if (std::find(e.workload->syncs.begin(), e.workload->syncs.end(), e.sync) == e.workload->syncs.end())
+        return unexpected(quote(text) + ": " + name + " cannot wait with " + quote(sync));
+    return e;
+}
 
 class CompareCommand : public Command {
 public:
     CLI::App* add_to(CLI::App& app) override {
         CLI::App* cmd = app.add_subcommand(
-            "compare", "Run several workloads with the same payload, each traced, and explain the difference");
-        cmd->add_option("workloads", names_, "Workloads to compare (default: shm posix-shm pipe unix tcp msgq)");
+            "compare", "Run several workloads with the same payload, untraced for speed and traced for costs, and explain the difference");
+        cmd->add_option("workloads", names_,
+                        "Workloads to compare, each WORKLOAD[:SYNC] such as shm:sem (default: shm:sem shm posix-shm pipe unix tcp msgq)");
         cmd->add_option("-s,--size", size_, "Bytes per message (default 4K)");
         cmd->add_option("--sizes", sizes_, "A sweep: comma-separated sizes, e.g. 64,1K,64K,1M")->delimiter(',');
-        cmd->add_option("--bytes", bytes_, "Payload per run, the same for every workload (default 256M)");
+        cmd->add_option("--bytes", bytes_, "Payload per run, the same for every workload (default 64M)");
         cmd->add_option("-c,--count", count_, "Messages per run instead of --bytes");
         cmd->add_option("--mode", mode_, "stream (default) or pingpong (latency)");
-        cmd->add_option("--sync", sync_, "How shared-memory workloads wait: sem, futex or spin");
+        cmd->add_option("--sync", sync_, "How shared-memory workloads without ':SYNC' wait: sem, futex or spin");
         cmd->add_option("--repeat", repeat_, "Counted runs per workload and size; the median is shown (default 3)");
         cmd->add_flag("--json", json_, "Print the comparison as one JSON document");
         cmd->add_option("-o,--output", output_, "Write the text or JSON to FILE instead of stdout");
@@ -90,12 +112,10 @@ private:
     bool json_ = false;
 
     Status make_plan(CompareSettings& plan) const {
-        for (const auto& name : names_.empty() ? kDefaultSet : names_) {
-            const workloads::Workload* w = workloads::find(name);
-            if (!w) return unexpected("unknown workload " + quote(name) + " ('ipctrace list' shows them)");
-            if (!w->payload)
-                return unexpected("compare needs workloads that move a payload; '" + name + "' does not (try 'ipctrace run " + name + "')");
-            plan.workloads.push_back(w);
+        for (const auto& text : names_.empty() ? kDefaultSet : names_) {
+            auto entry = parse_entry(text);
+            if (!entry) return unexpected(entry.error());
+            plan.entries.push_back(*entry);
         }
         const bool out_is_stdout = output_.empty() || output_ == "-";
         if (!svg_.empty() && (svg_ == output_ || (svg_ == "-" && out_is_stdout)))
@@ -135,9 +155,9 @@ private:
         plan.repeat = repeat_;
         // Every workload must accept every size before anything runs.
         for (uint64_t size : plan.sizes)
-            for (const auto* w : plan.workloads) {
-                workloads::Params p = compare_params(plan, *w, size);
-                if (auto err = workloads::resolve(*w, p)) return unexpected(*err);
+            for (const auto& e : plan.entries) {
+                workloads::Params p = compare_params(plan, e, size);
+                if (auto err = workloads::resolve(*e.workload, p)) return unexpected(e.label + ": " + *err);
             }
         return {};
     }

@@ -1,5 +1,6 @@
 // The runs of `ipctrace compare`: per size, an untraced warm-up of each workload, then
-// `repeat` rounds A B C … A B C of traced runs, so that drift hits every workload alike.
+// `repeat` rounds A B C … A B C, each workload run untraced (speed, latency, CPU) then traced
+// (costs and time budget), so that drift hits every workload alike.
 #pragma once
 
 #include "model/comparison.h"

@@ -7,9 +7,10 @@
 #include "probe/tracer.h"
 
 namespace ipctrace {
+namespace {
 
-Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
-                    bool self_cost, LiveSnapshot* live, bool track_objects) {
+Measurement measure_run(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                        bool self_cost, LiveSnapshot* live, bool track_objects, bool budget) {
     // Loading the probes and starting the roles take a while: a stop signal that arrives
     // meanwhile ends the run before any message moves (RAII removes what was made). A
     // tracer error caused by the signal (an interrupted call) is reported as the interruption.
@@ -24,7 +25,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
             // A workload has a few roles, not thousands: small preallocated process tables
             // load ~4 ms faster. A role's child past them would be counted as dropped.
             constexpr uint32_t kRunMaxProcs = 1024;
-            tracer.emplace(Tracer::Scope::Targets, verbose, 0, track_objects, kRunMaxProcs);
+            tracer.emplace(Tracer::Scope::Targets, verbose, 0, track_objects, kRunMaxProcs, budget);
             if (self_cost) tracer->enable_self_cost();
             check_stop();
             tracer->attach();  // nothing is counted until a target is added
@@ -45,6 +46,11 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     if (tracer)
         for (pid_t pid : run.pids()) tracer->add_target(pid);
     check_stop();
+    // The roles' setup and their wait for the start lie outside the workload's clock (first
+    // to last message): the time budget counts from here, as that clock does.
+    TimeBudget before_go;
+    if (tracer && budget)
+        for (const auto& [pid, b] : tracer->budget()) before_go += b;
     run.go();
     workloads::Result result = run.wait(stop_requested);
 
@@ -55,6 +61,7 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
         if (live) live->finish(final);  // the very numbers of the report
         m.report = build_report(final);
         if (track_objects) m.map = build_comm_map(final);
+        m.report.budget -= before_go;
         if (self_cost) m.report.self_cost = tracer->self_cost();
     }
     m.report.traced = trace;
@@ -62,6 +69,17 @@ Measurement measure(const workloads::Workload& w, const workloads::Params& param
     m.report.workload = std::move(result);
     m.interrupted = stop_requested();
     return m;
+}
+
+}  // namespace
+
+Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
+                    bool self_cost, LiveSnapshot* live, bool track_objects) {
+    return measure_run(w, params, trace, verbose, self_cost, live, track_objects, false);
+}
+
+Measurement measure_with_budget(const workloads::Workload& w, const workloads::Params& params, bool verbose) {
+    return measure_run(w, params, true, verbose, true, nullptr, false, true);
 }
 
 }  // namespace ipctrace

@@ -35,4 +35,8 @@ struct Interrupted : std::runtime_error {
 Measurement measure(const workloads::Workload& w, const workloads::Params& params, bool trace, bool verbose,
                     bool self_cost = false, LiveSnapshot* live = nullptr, bool track_objects = false);
 
+// compare's traced run: as measure(trace, self_cost), and the time budget (bpf/budget.h) from
+// the moment the roles are let go, in report.budget.
+Measurement measure_with_budget(const workloads::Workload& w, const workloads::Params& params, bool verbose);
+
 }  // namespace ipctrace

@@ -23,4 +23,25 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     return *this;
 }
 
+TimeBudget& TimeBudget::operator+=(const TimeBudget& o) {
+    outside_ns += o.outside_ns;
+    copy_call_ns += o.copy_call_ns;
+    sync_call_ns += o.sync_call_ns;
+    off_call_ns += o.off_call_ns;
+    off_other_ns += o.off_other_ns;
+    probe_ns += o.probe_ns;
+    return *this;
+}
+
+TimeBudget& TimeBudget::operator-=(const TimeBudget& o) {
+    auto minus = [](uint64_t& a, uint64_t b) { a = a > b ? a - b : 0; };
+    minus(outside_ns, o.outside_ns);
+    minus(copy_call_ns, o.copy_call_ns);
+    minus(sync_call_ns, o.sync_call_ns);
+    minus(off_call_ns, o.off_call_ns);
+    minus(off_other_ns, o.off_other_ns);
+    minus(probe_ns, o.probe_ns);
+    return *this;
+}
+
 }  // namespace ipctrace

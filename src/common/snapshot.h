@@ -53,6 +53,18 @@ struct ProgramCost {
     uint64_t runs = 0, run_time_ns = 0;
 };
 
+// Where one process's time went (bpf/budget.h), in ns: every part timed on its own.
+struct TimeBudget {
+    uint64_t outside_ns = 0;    // on CPU outside traced IPC calls
+    uint64_t copy_call_ns = 0;  // on CPU inside IPC calls that move bytes
+    uint64_t sync_call_ns = 0;  // on CPU inside IPC calls that move none
+    uint64_t off_call_ns = 0;   // off CPU inside an IPC call (waiting for the peer, preempted)
+    uint64_t off_other_ns = 0;  // off CPU outside IPC calls
+    uint64_t probe_ns = 0;      // ipctrace's programs, run for this process
+    TimeBudget& operator+=(const TimeBudget& o);
+    TimeBudget& operator-=(const TimeBudget& o);  // o read earlier: every part only grows
+};
+
 struct Snapshot {
     // (tgid, mechanism, syscall nr) -> stats
     std::map<std::tuple<pid_t, Mechanism, unsigned>, CallStats> calls;
@@ -64,6 +76,7 @@ struct Snapshot {
     // (mechanism, object) -> path, for the FIFOs, POSIX shm and mq objects the kernel named
     std::map<std::pair<Mechanism, uint64_t>, std::string> object_names;
     std::array<uint64_t, DROP_COUNT> drops{};
+    std::map<pid_t, TimeBudget> budget;
     // Occupancy of the kernel's maps when this snapshot was read, by map name.
     std::map<std::string, MapOccupancy> kernel_maps;
 };

@@ -10,6 +10,9 @@ namespace ipctrace {
 namespace {
 
 std::string speed_text(const RunFigures& f) {
+    if (f.rtt_p50_ns)
+        return fmt("round trip p50 %s, p99 %s", format_ns(static_cast<double>(f.rtt_p50_ns)).c_str(),
+                   format_ns(static_cast<double>(f.rtt_p99_ns)).c_str());
     return f.message_size ? format_bytes(f.throughput_mib_s * 1048576.0) + "/s" : fmt("%.0f msg/s", f.messages_per_s);
 }
 
@@ -18,8 +21,53 @@ std::string size_text(uint64_t size) { return size ? format_bytes(static_cast<do
 std::string costs(const RunFigures& f) {
     return fmt("%.2f bytes copied through the kernel per payload byte, %.2f syscalls%s and %.2f context switches per message, "
                "%s per call",
-               f.copies_per_byte, f.syscalls_per_message, f.top_syscall.empty() ? "" : (" (mostly " + f.top_syscall + ")").c_str(),
+               f.copies_per_byte, f.syscalls_per_message, f.top_syscall.empty() || f.syscalls_per_message < 0.01 ? "" : (" (mostly " + f.top_syscall + ")").c_str(),
                f.context_switches_per_message, format_ns(f.ns_per_call).c_str());
+}
+
+struct BudgetPart {
+    const char* what;
+    double MessageBudget::*ns;
+    bool synchronisation;  // a cost of waiting for the other side, not of moving the bytes
+};
+
+// The parts an untraced run pays too (the tracer's is not among them), in the order a tie goes.
+constexpr BudgetPart kParts[] = {
+    {"copying through the kernel (on CPU inside the IPC calls that copy bytes)", &MessageBudget::copy_calls_ns, false},
+    {"synchronising calls (on CPU inside IPC calls that move no bytes: futex, semop…)", &MessageBudget::sync_calls_ns, true},
+    {"waiting for the peer inside IPC calls (off CPU: blocked until its wake-up, or preempted there)",
+     &MessageBudget::off_cpu_in_calls_ns, true},
+    {"time off CPU outside IPC calls (preempted, or waiting elsewhere)", &MessageBudget::off_cpu_outside_ns, false},
+    {"work outside IPC calls (on CPU: producing and checking the payload, memory traffic)", &MessageBudget::user_ns, false},
+};
+
+// The one part of the budget that differs most between the two: the gap's cause.
+struct Gap {
+    const BudgetPart* part = nullptr;
+    double extra_ns = 0;
+};
+
+Gap largest_difference(const MessageBudget& fast, const MessageBudget& slow) {
+    Gap g;
+    for (const auto& part : kParts) {
+        const double d = slow.*part.ns - fast.*part.ns;
+        if (!g.part || d > g.extra_ns) g = {&part, d};
+    }
+    return g;
+}
+
+bool both_budgets(const RunFigures& a, const RunFigures& b) { return a.budget.measured() && b.budget.measured(); }
+
+std::string budget_gap(const RunFigures& fast, const RunFigures& slow) {
+    const Gap g = largest_difference(fast.budget, slow.budget);
+    const char* per = slow.rtt_p50_ns ? "round trip" : "message";
+    if (slow.budget.role_ns <= fast.budget.role_ns)  // the tracer slowed the winner more: its budget cannot explain the gap
+        return fmt("Traced, its role time per %s was %s against %s's %s: the tracer reversed the order, so the traced budget does "
+                   "not explain this gap (compare the untraced CPU and round trips above).",
+                   per, format_ns(slow.budget.role_ns).c_str(), fast.workload.c_str(), format_ns(fast.budget.role_ns).c_str());
+    return fmt("Traced, its role time per %s was %s against %s's %s; the largest difference is %s: %s more (%s against %s).", per,
+               format_ns(slow.budget.role_ns).c_str(), fast.workload.c_str(), format_ns(fast.budget.role_ns).c_str(), g.part->what,
+               format_ns(g.extra_ns).c_str(), format_ns(slow.budget.*g.part->ns).c_str(), format_ns(fast.budget.*g.part->ns).c_str());
 }
 
 // Why `slow` lost to `fast`, from the costs both paid per message, the largest first.
@@ -30,8 +78,12 @@ std::string explain_gap(const RunFigures& fast, const RunFigures& slow) {
     const double extra_switches = slow.context_switches_per_message - fast.context_switches_per_message;
     const std::string at = size_text(slow.message_size);
     std::string s = fmt("%s (%.1fx slower): %s. ", slow.workload.c_str(), ratio, costs(slow).c_str());
+    if (ratio < 1.10 && both_budgets(fast, slow))
+        return s + fmt("Within 10 %%: at %s the two are as fast as each other, within what repeated runs vary.", at.c_str());
     if (ratio < 1.10)
         return s + fmt("Within 10 %%: at %s what one pays in copies costs about what the other pays to synchronise.", at.c_str());
+    // With a budget the cause is the part that grew most: one cause per gap, timed, not guessed.
+    if (both_budgets(fast, slow)) return s + budget_gap(fast, slow);
     // A 4 KiB copy costs about what a syscall entry and exit costs: past that, bytes dominate.
     if (extra_copy_bytes >= 4096)
         return s + fmt("At %s the copies dominate: %s more through the kernel per message than %s.", at.c_str(),
@@ -84,6 +136,17 @@ std::vector<std::string> verdict_for_size(const std::vector<ComparedRow>& ranked
         for (const auto& row : ranked) {
             const RunFigures& shm = row.median;
             if (!is_shared_memory(shm.workload)) continue;
+            if (both_budgets(fast, shm)) {  // the same cause as its gap sentence, never another
+                const Gap g = largest_difference(fast.budget, shm.budget);
+                out.push_back(fmt("Here shared memory did not win: %s (sync %s) copied %s, and what it paid beyond %s was above all %s "
+                                  "(%s more per message).%s",
+                                  shm.workload.c_str(), shm.sync.c_str(), shm.copies_per_byte == 0 ? "nothing" : "little",
+                                  fast.workload.c_str(), g.part->what, format_ns(g.extra_ns).c_str(),
+                                  g.part->synchronisation ? " Synchronisation, not copying, decides here; a wait that spins before it "
+                                                            "sleeps avoids it."
+                                                          : ""));
+                break;
+            }
             const bool paid_more = shm.syscalls_per_message > fast.syscalls_per_message + 0.1 ||
                                    shm.context_switches_per_message > fast.context_switches_per_message + 0.1;
             if (paid_more)
@@ -100,6 +163,25 @@ std::vector<std::string> verdict_for_size(const std::vector<ComparedRow>& ranked
                                   shm.workload.c_str(), fast.workload.c_str(), size_text(fast.message_size).c_str(),
                                   shm.page_faults_per_mib));
             break;
+        }
+    }
+    // What the speed cost in CPU: a spinning wait is fast and burns a CPU while it waits.
+    if (fast.cpu_s_per_million > 0 && ranked.size() > 1) {
+        std::string others;
+        for (size_t i = 1; i < ranked.size(); ++i) {
+            const RunFigures& o = ranked[i].median;
+            if (o.cpu_s_per_million <= 0) continue;
+            others += fmt("%s%s %.3f (%.2fx)", others.empty() ? "" : ", ", o.workload.c_str(), o.cpu_s_per_million,
+                          fast.cpu_s_per_million / o.cpu_s_per_million);
+        }
+        if (!others.empty()) {
+            const double cpu_s = fast.cpu_s_per_million;
+            bool costlier = false;
+            for (size_t i = 1; i < ranked.size(); ++i) costlier = costlier || ranked[i].median.cpu_s_per_million < cpu_s;
+            out.push_back(fmt("CPU: %s used %.3f CPU seconds per million messages; %s. %s", fast.workload.c_str(), cpu_s, others.c_str(),
+                              costlier ? "Its speed cost CPU: some slower workloads used less per message (a waiting side that spins "
+                                         "burns its CPU while it waits)."
+                                       : "Its speed cost no extra CPU: it used the least per message."));
         }
     }
     std::string varied;

@@ -36,6 +36,7 @@ Report build_report(const Snapshot& snap) {
         report.processes.push_back(std::move(proc));
     }
     report.drops = snap.drops;
+    for (const auto& [pid, b] : snap.budget) report.budget += b;
     return report;
 }
 

@@ -41,6 +41,7 @@ struct Report {
     bool include_file_io = false;  // regular-file I/O counted as IPC (the `file` workload)
     std::vector<std::string> notes;
     std::vector<ProgramCost> self_cost;  // --self-cost: what each probe cost, from the kernel
+    TimeBudget budget;                   // where the traced processes' time went, summed (compare's budget)
 
     uint64_t lost_events() const;
 };

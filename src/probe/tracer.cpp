@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "probe/heap_prefault.h"
+#include "budget.h"
 #include "ipctrace.skel.h"
 
 namespace ipctrace {
@@ -63,7 +64,7 @@ MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in) {
     return {max_procs, max_procs, std::max(built_in.stats, max_procs * 2)};
 }
 
-Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs) {
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs, bool track_budget) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
     const HeapPrefault heap_for_load(HeapPrefault::for_kernel_btf());
@@ -72,11 +73,13 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;
+    skel_->rodata->track_budget = track_budget;
     // The per-object tables only serve trace's map: unused, one entry each is enough.
     if (!track_objects) {
         bpf_map__set_max_entries(skel_->maps.objects, 1);
         bpf_map__set_max_entries(skel_->maps.object_names, 1);
     }
+    if (!track_budget) bpf_map__set_max_entries(skel_->maps.budget_stats, 1);
     if (max_procs) {
         // The built-in sizes are the object's own (bpf/maps.h), read back rather than repeated.
         const MapSizes built_in{bpf_map__max_entries(skel_->maps.targets), bpf_map__max_entries(skel_->maps.procs),
@@ -84,6 +87,7 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         const MapSizes sizes = map_sizes(max_procs, built_in);
         bpf_map__set_max_entries(skel_->maps.targets, sizes.targets);
         bpf_map__set_max_entries(skel_->maps.procs, sizes.procs);
+        if (track_budget) bpf_map__set_max_entries(skel_->maps.budget_stats, sizes.procs);
         bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);
         bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
         if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);
@@ -182,6 +186,7 @@ Snapshot Tracer::snapshot() const {
         snap.procs[static_cast<pid_t>(tgid)] =
             ProcInfo{static_cast<pid_t>(info.ppid), info.exited != 0, std::string(info.comm, strnlen(info.comm, sizeof info.comm))};
     });
+    snap.budget = budget();
     const int ncpus = libbpf_num_possible_cpus();
     std::vector<uint64_t> per_cpu(ncpus > 0 ? ncpus : 1);
     for (uint32_t reason = 0; reason < DROP_COUNT; ++reason) {
@@ -207,6 +212,15 @@ Snapshot Tracer::snapshot() const {
     return snap;
 }
 
+std::map<pid_t, TimeBudget> Tracer::budget() const {
+    std::map<pid_t, TimeBudget> out;
+    for_each_percpu<uint32_t, ipc_budget>(bpf_map__fd(skel_->maps.budget_stats), [&](uint32_t tgid, const std::vector<ipc_budget>& per_cpu) {
+        TimeBudget& b = out[static_cast<pid_t>(tgid)];
+        for (const auto& v : per_cpu) b += TimeBudget{v.outside_ns, v.copy_call_ns, v.sync_call_ns, v.off_call_ns, v.off_other_ns, v.probe_ns};
+    });
+    return out;
+}
+
 void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
     // ENOENT is fine: the key was never there (a process that made no call of some kind).
     for (pid_t pid : tgids) {
@@ -227,6 +241,7 @@ void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
             bpf_map_delete_elem(bpf_map__fd(skel_->maps.objects), &key);
         }
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &tgid);
+        bpf_map_delete_elem(bpf_map__fd(skel_->maps.budget_stats), &tgid);
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &tgid);
     }
 }

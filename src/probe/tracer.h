@@ -31,7 +31,10 @@ public:
     // update per call). max_procs (0: the built-in sizes): how many processes the
     // per-process tables hold (`targets`, `procs`), set before load; the statistics tables
     // grow with it (see map_sizes()).
-    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0);
+    // track_budget: also keep each process's time budget (bpf/budget.h; compare's traced runs),
+    // which costs every traced call and context switch two timestamps and a map update.
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0,
+           bool track_budget = false);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
@@ -43,6 +46,8 @@ public:
     // Detaches every program (the maps stay readable).
     void detach();
     Snapshot snapshot() const;
+    // Only the time budget of each process (bpf/budget.h): cheap, read when a run starts.
+    std::map<pid_t, TimeBudget> budget() const;
     // Deletes every kernel entry of these processes (they exited: their figures were read into
     // `snap`, whose keys say which entries exist): statistics, objects, procs and targets.
     void forget(const std::vector<pid_t>& tgids, const Snapshot& snap);
