@@ -146,6 +146,9 @@ TEST_F(HtmlPage, ComparePageShowsEveryWorkloadTheChartAndTheVerdict) {
         EXPECT_NE(html.find(std::string("<tr data-workload=\"") + w + "\">"), std::string::npos) << w;
     EXPECT_NE(html.find("<svg"), std::string::npos) << "the sweep chart";
     EXPECT_NE(html.find("<h2>Verdict</h2>"), std::string::npos);
+    // The per-message budget of each size as stacked bars, with its numbers (held to the JSON above).
+    EXPECT_NE(html.find("<svg class=\"budget\""), std::string::npos) << "the budget's stacked bars";
+    EXPECT_NE(html.find("/budget/parts/copy_calls_ns"), std::string::npos) << "the budget's numbers, marked";
 }
 
 }  // namespace
