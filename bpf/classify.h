@@ -148,10 +148,13 @@ static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd
 
 struct vma_lookup {
 	u64 start, end; /* stay 0 when no mapping contains the address */
+	u64 object;     /* the shared mapping's backing object (mapping_object), or 0 */
+	u64 file;       /* its struct file, to name the object; read only through BPF_CORE_READ */
 	u8 mechanism;
 };
 
-/* bpf_find_vma's callback: the mechanism of a mapping (shared ones only) and its bounds. */
+/* bpf_find_vma's callback: the mechanism of a mapping (shared ones only), its backing object
+ * and its bounds. A shared anonymous mapping has a shmem file too (shmem_zero_setup). */
 static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct vma_lookup *out = data;
@@ -163,13 +166,17 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 		return 0; /* private mapping: not IPC */
 	file = BPF_CORE_READ(vma, vm_file);
 	out->mechanism = file ? classify_mapped_file(file) : MECH_MMAP_ANON;
+	if (file && out->mechanism != MECH_NONE) {
+		out->object = mapping_object(file, out->mechanism);
+		out->file = (u64)file;
+	}
 	return 0;
 }
 
 /* The mechanism of the mapping containing addr, or MECH_NONE; false if it could not be looked up. */
 static __always_inline bool mechanism_at(struct task_struct *task, u64 addr, u8 *mechanism)
 {
-	struct vma_lookup out = {0, 0, MECH_NONE};
+	struct vma_lookup out = {};
 	long err = bpf_find_vma(task, addr, classify_vma, &out, 0);
 
 	*mechanism = out.mechanism;

@@ -79,6 +79,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	call->object = object;
 	call->nr = nr;
 	call->arg = rule->bytes == BYTES_ARG_IN ? syscall_arg(regs, rule->arg) : 0;
+	call->sync_mechanism = 0;
+	if (track_objects && rule->classify == CLS_FUTEX)
+		futex_mapping(task, call, syscall_arg(regs, 0));
 	call->active = 1;
 	call->start_ns = bpf_ktime_get_ns();
 	return 0;
@@ -125,6 +128,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
 		count_object(&key, rule, call, ret, regs);
+	if (track_objects && call->sync_mechanism)
+		count_sync_call(key.tgid, call);
 	return 0;
 }
 

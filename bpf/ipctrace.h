@@ -117,6 +117,8 @@ struct object_stats {
 	unsigned long long calls;
 	unsigned long long bytes_in;
 	unsigned long long bytes_out;
+	unsigned long long page_faults; /* faults in the process's mappings of a shared object */
+	unsigned long long sync_calls;  /* shared futex calls on an address inside the object */
 };
 
 struct proc_info {

@@ -29,6 +29,9 @@ struct inflight {
 	unsigned long long vma_mm;
 	unsigned int vma_seq;
 	unsigned char vma_mechanism;
+	unsigned char sync_mechanism; /* a shared futex call's mapping (object: its object), or 0 */
+	unsigned long long vma_object; /* the cached mapping's object and file (struct vma_lookup) */
+	unsigned long long vma_file;
 	/* User faults whose lookup failed because the CPU's deferred mmap unlock was busy
 	 * (another BPF program's bpf_find_vma): counted as other and fault_unresolved at once,
 	 * then moved to their mapping's mechanism at the thread's next sys_exit, where

@@ -13,6 +13,15 @@ CallStats& CallStats::operator+=(const CallStats& o) {
     return *this;
 }
 
+ObjectStats& ObjectStats::operator+=(const ObjectStats& o) {
+    calls += o.calls;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    page_faults += o.page_faults;
+    sync_calls += o.sync_calls;
+    return *this;
+}
+
 ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     page_faults += o.page_faults;
     copy_faults += o.copy_faults;

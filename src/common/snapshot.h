@@ -30,6 +30,9 @@ struct ProcMechStats {
 // One process's use of one IPC object (trace's communication map).
 struct ObjectStats {
     uint64_t calls = 0, bytes_in = 0, bytes_out = 0;
+    uint64_t page_faults = 0;  // faults in the process's mappings of the object (shared mappings)
+    uint64_t sync_calls = 0;   // shared futex calls on a word inside the object
+    ObjectStats& operator+=(const ObjectStats& o);
 };
 
 struct ProcInfo {
