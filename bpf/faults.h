@@ -60,7 +60,7 @@ static __always_inline void futex_mapping(struct task_struct *task, struct infli
 	struct vma_lookup out = {};
 
 	c->sync_mechanism = 0;
-	if (fault_mapping_at(task, c, uaddr, &out) && out.object && out.mechanism != MECH_NONE) {
+	if (fault_mapping_at(task, c, uaddr, &out) && out.file && out.mechanism != MECH_NONE) {
 		c->sync_mechanism = out.mechanism;
 		c->object = out.object;
 	}
@@ -114,7 +114,7 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 		s = proc_mech_for(tgid, mechanism);
 		if (s)
 			s->page_faults++;
-		if (track_objects && mechanism != MECH_NONE && at.object) {
+		if (track_objects && mechanism != MECH_NONE && at.file) { /* a SysV id may be 0 */
 			struct object_stats *o = mapping_object_stats(tgid, mechanism, at.object, at.file);
 
 			if (o)

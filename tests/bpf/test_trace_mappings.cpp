@@ -43,7 +43,8 @@ void require_python() {
 }
 
 // multiprocessing.shared_memory: the parent writes N pages, a forked child attaches by name
-// and reads them, then prints its own Rss of the segment from /proc/self/smaps.
+// and reads them, then prints its own Rss of the segment from /proc/self/smaps, sampled
+// before it exits.
 TEST(TraceMappings, PythonSharedMemoryIsOneEdgeWithFaultsPerSide) {
     IPCTRACE_REQUIRE_ROOT();
     require_python();
@@ -55,14 +56,14 @@ TEST(TraceMappings, PythonSharedMemoryIsOneEdgeWithFaultsPerSide) {
         "def child(name, q):\n"
         "    shm = shared_memory.SharedMemory(name=name)\n"
         "    total = sum(shm.buf[i * 4096] for i in range(N))\n"
-        "    rss = None\n"
+        "    rss = 0\n"  // over its mappings of the segment: the one inherited from fork() holds no pages
         "    with open('/proc/self/smaps') as f:\n"
         "        lines = f.read().split('\\n')\n"
         "    for i, l in enumerate(lines):\n"
         "        if l.endswith('/dev/shm/' + name):\n"
         "            for m in lines[i + 1:]:\n"
         "                if m.startswith('Rss:'):\n"
-        "                    rss = int(m.split()[1]); break\n"
+        "                    rss += int(m.split()[1]); break\n"
         "    q.put((os.getpid(), total, rss))\n"
         "    shm.close()\n"
         "if __name__ == '__main__':\n"
