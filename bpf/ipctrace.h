@@ -93,6 +93,7 @@ struct proc_mech_stats {
 	unsigned long long involuntary_switches; /* preempted inside one of its calls */
 	unsigned long long signals_sent;
 	unsigned long long signals_delivered;
+	unsigned long long all_syscalls;     /* MECH_NONE's entry: every syscall of the process, IPC or not */
 };
 
 /* Per process, mechanism and IPC object (trace's communication map). */

@@ -28,6 +28,7 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     voluntary_switches += o.voluntary_switches;
     involuntary_switches += o.involuntary_switches;
     signals_sent += o.signals_sent;
+    all_syscalls += o.all_syscalls;
     signals_delivered += o.signals_delivered;
     return *this;
 }

@@ -24,6 +24,7 @@ struct ProcMechStats {
     uint64_t page_faults = 0, copy_faults = 0;
     uint64_t voluntary_switches = 0, involuntary_switches = 0;
     uint64_t signals_sent = 0, signals_delivered = 0;
+    uint64_t all_syscalls = 0;  // MECH_NONE's entry: every syscall of the process, IPC or not
     ProcMechStats& operator+=(const ProcMechStats& o);
 };
 

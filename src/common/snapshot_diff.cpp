@@ -23,7 +23,8 @@ ProcMechStats minus(const ProcMechStats& a, const ProcMechStats& b) {
             minus(a.voluntary_switches, b.voluntary_switches),
             minus(a.involuntary_switches, b.involuntary_switches),
             minus(a.signals_sent, b.signals_sent),
-            minus(a.signals_delivered, b.signals_delivered)};
+            minus(a.signals_delivered, b.signals_delivered),
+            minus(a.all_syscalls, b.all_syscalls)};
 }
 
 bool empty(const CallStats& c) {
@@ -33,7 +34,7 @@ bool empty(const CallStats& c) {
 
 bool empty(const ProcMechStats& s) {
     return s.page_faults == 0 && s.copy_faults == 0 && s.voluntary_switches == 0 && s.involuntary_switches == 0 &&
-           s.signals_sent == 0 && s.signals_delivered == 0;
+           s.signals_sent == 0 && s.signals_delivered == 0 && s.all_syscalls == 0;
 }
 
 // later - earlier over one map, keeping only entries that changed.

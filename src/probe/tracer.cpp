@@ -160,7 +160,8 @@ Snapshot Tracer::snapshot() const {
             ProcMechStats& out = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
             for (const auto& v : per_cpu)
                 out += ProcMechStats{v.page_faults,          v.copy_faults,  v.voluntary_switches,
-                                     v.involuntary_switches, v.signals_sent, v.signals_delivered};
+                                     v.involuntary_switches, v.signals_sent, v.signals_delivered,
+                                     v.all_syscalls};
         });
     for_each_percpu<object_key, object_stats>(
         bpf_map__fd(skel_->maps.objects), [&](const object_key& k, const std::vector<object_stats>& per_cpu) {

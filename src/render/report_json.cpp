@@ -95,6 +95,12 @@ nlohmann::ordered_json tool_to_json() {
     return {{"name", "ipctrace"}, {"version", t.version}, {"commit", t.commit}, {"libbpf", t.libbpf}, {"kernel", t.kernel}};
 }
 
+// Every syscall the processes made, IPC or not (kept on the "other" row's events).
+static uint64_t all_syscalls(const MechanismTable& table) {
+    const auto other = table.find(MECH_NONE);
+    return other != table.end() ? other->second.events.all_syscalls : 0;
+}
+
 nlohmann::ordered_json report_to_json(const Report& report) {
     json doc = {{"schema_version", kSchemaVersion},
                 {"tool", tool_to_json()},
@@ -124,6 +130,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
         if (file != report.mechanisms.end()) doc["file_io"] = mechanism_to_json(file->second);
     }
 
+    doc["all_syscalls"] = all_syscalls(report.mechanisms);
     json processes = json::array();
     for (const auto& p : report.processes) {
         // A folded row (trace --keep-exited) is many exited processes: no pid of its own.
@@ -132,6 +139,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
                     {"comm", p.info.comm},
                     {"exited", p.info.exited}};
         if (p.info.folded) row["folded"] = p.info.folded;
+        row["all_syscalls"] = all_syscalls(p.mechanisms);
         row["mechanisms"] = mechanisms_to_json(p.mechanisms, report.include_file_io);
         processes.push_back(std::move(row));
     }
