@@ -35,6 +35,7 @@ static __always_inline bool fault_mapping_at(struct task_struct *task, struct in
 		out->mechanism = c->vma_mechanism;
 		out->object = c->vma_object;
 		out->file = c->vma_file;
+		out->file_backed = c->vma_file_backed;
 		return true;
 	}
 	err = bpf_find_vma(task, addr, classify_vma, out, 0);
@@ -49,6 +50,7 @@ static __always_inline bool fault_mapping_at(struct task_struct *task, struct in
 		c->vma_mechanism = out->mechanism;
 		c->vma_object = out->object;
 		c->vma_file = out->file;
+		c->vma_file_backed = out->file_backed;
 	}
 	return true;
 }
@@ -112,8 +114,10 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 	}
 	if (mechanism != MECH_NONE || !kernel_mode) {
 		s = proc_mech_for(tgid, mechanism);
-		if (s)
+		if (s) {
 			s->page_faults++;
+			s->file_faults += at.file_backed;
+		}
 		if (track_objects && mechanism != MECH_NONE && at.file) { /* a SysV id may be 0 */
 			struct object_stats *o = mapping_object_stats(tgid, mechanism, at.object, at.file);
 

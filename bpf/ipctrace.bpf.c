@@ -67,6 +67,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
 
+	count_mapping_call(task->tgid, nr, regs);
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
 		return 0;

@@ -32,6 +32,7 @@ struct inflight {
 	unsigned char sync_mechanism; /* a shared futex call's mapping (object: its object), or 0 */
 	unsigned long long vma_object; /* the cached mapping's object and file (struct vma_lookup) */
 	unsigned long long vma_file;
+	unsigned char vma_file_backed;
 	/* Every syscall the thread entered since its last flush into proc_mech_stats' all_syscalls
 	 * (every 64, and when the thread exits): one add per call, a map update per 64. */
 	unsigned int syscalls;

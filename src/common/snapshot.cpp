@@ -29,6 +29,13 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     involuntary_switches += o.involuntary_switches;
     signals_sent += o.signals_sent;
     all_syscalls += o.all_syscalls;
+    mmap_private_file += o.mmap_private_file;
+    mmap_private_anon += o.mmap_private_anon;
+    mmap_shared += o.mmap_shared;
+    munmaps += o.munmaps;
+    mprotects += o.mprotects;
+    mremaps += o.mremaps;
+    file_faults += o.file_faults;
     signals_delivered += o.signals_delivered;
     return *this;
 }

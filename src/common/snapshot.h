@@ -25,6 +25,10 @@ struct ProcMechStats {
     uint64_t voluntary_switches = 0, involuntary_switches = 0;
     uint64_t signals_sent = 0, signals_delivered = 0;
     uint64_t all_syscalls = 0;  // MECH_NONE's entry: every syscall of the process, IPC or not
+    // MECH_NONE's entry: memory-mapping calls, IPC or not (bpf/ipctrace.h)
+    uint64_t mmap_private_file = 0, mmap_private_anon = 0, mmap_shared = 0;
+    uint64_t munmaps = 0, mprotects = 0, mremaps = 0;
+    uint64_t file_faults = 0;  // of page_faults, those in file-backed mappings
     ProcMechStats& operator+=(const ProcMechStats& o);
 };
 

@@ -161,7 +161,8 @@ Snapshot Tracer::snapshot() const {
             for (const auto& v : per_cpu)
                 out += ProcMechStats{v.page_faults,          v.copy_faults,  v.voluntary_switches,
                                      v.involuntary_switches, v.signals_sent, v.signals_delivered,
-                                     v.all_syscalls};
+                                     v.all_syscalls, v.mmap_private_file, v.mmap_private_anon, v.mmap_shared, v.munmaps,
+                                     v.mprotects, v.mremaps, v.file_faults};
         });
     for_each_percpu<object_key, object_stats>(
         bpf_map__fd(skel_->maps.objects), [&](const object_key& k, const std::vector<object_stats>& per_cpu) {

@@ -1,5 +1,7 @@
 #include "render/report_json.h"
 
+#include <algorithm>
+
 #include "common/mechanisms.h"
 #include "common/tool_info.h"
 
@@ -101,6 +103,18 @@ static uint64_t all_syscalls(const MechanismTable& table) {
     return other != table.end() ? other->second.events.all_syscalls : 0;
 }
 
+// The memory-mapping calls and faults of every kind, IPC or not, from the "other" row (where
+// the kernel keeps them) and the faults of every mechanism.
+static nlohmann::ordered_json memory_mappings(const MechanismTable& table) {
+    ProcMechStats all;
+    for (const auto& [mech, m] : table) all += m.events;
+    return {{"mmap", {{"private_file", all.mmap_private_file}, {"private_anon", all.mmap_private_anon}, {"shared", all.mmap_shared}}},
+            {"munmap", all.munmaps},
+            {"mprotect", all.mprotects},
+            {"mremap", all.mremaps},
+            {"page_faults", {{"file_backed", all.file_faults}, {"anonymous", all.page_faults - std::min(all.page_faults, all.file_faults)}}}};
+}
+
 nlohmann::ordered_json report_to_json(const Report& report) {
     json doc = {{"schema_version", kSchemaVersion},
                 {"tool", tool_to_json()},
@@ -131,6 +145,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
     }
 
     doc["all_syscalls"] = all_syscalls(report.mechanisms);
+    doc["memory_mappings"] = memory_mappings(report.mechanisms);
     json processes = json::array();
     for (const auto& p : report.processes) {
         // A folded row (trace --keep-exited) is many exited processes: no pid of its own.
@@ -140,6 +155,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
                     {"exited", p.info.exited}};
         if (p.info.folded) row["folded"] = p.info.folded;
         row["all_syscalls"] = all_syscalls(p.mechanisms);
+        row["memory_mappings"] = memory_mappings(p.mechanisms);
         row["mechanisms"] = mechanisms_to_json(p.mechanisms, report.include_file_io);
         processes.push_back(std::move(row));
     }

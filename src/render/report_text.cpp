@@ -1,5 +1,7 @@
 #include "render/report_text.h"
 
+#include <algorithm>
+
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -45,6 +47,20 @@ uint64_t ipc_syscalls(const Report& report) {
     for (const auto& [mech, m] : report.mechanisms)
         if (mech != MECH_NONE && (mech != MECH_FILE || report.include_file_io)) n += m.calls.count;
     return n;
+}
+
+// Every mapping call, IPC or not: the loader's private file mappings, private and shared
+// anonymous memory, apart; the shared ones' IPC is in the rows above.
+void memory_mappings(std::string& out, const Report& report) {
+    ProcMechStats all;
+    for (const auto& [mech, m] : report.mechanisms) all += m.events;
+    const uint64_t maps = all.mmap_private_file + all.mmap_private_anon + all.mmap_shared;
+    if (maps + all.munmaps + all.mprotects + all.mremaps == 0) return;
+    out += fmt("Memory mappings (not IPC unless shared): mmap %" PRIu64 " (private file %" PRIu64 ", private anonymous %" PRIu64
+               ", shared %" PRIu64 "), munmap %" PRIu64 ", mprotect %" PRIu64 ", mremap %" PRIu64 "; page faults %" PRIu64
+               " file-backed, %" PRIu64 " anonymous.\n",
+               maps, all.mmap_private_file, all.mmap_private_anon, all.mmap_shared, all.munmaps, all.mprotects, all.mremaps,
+               all.file_faults, all.page_faults - std::min(all.page_faults, all.file_faults));
 }
 
 // One row per mechanism; the per-message columns only when there are messages (a `run`).
@@ -127,6 +143,7 @@ std::string report_to_text(const Report& report) {
                        format_bytes(static_cast<double>(file->second.calls.bytes_in)).c_str(),
                        format_bytes(static_cast<double>(file->second.calls.bytes_out)).c_str());
     }
+    memory_mappings(out, report);
     const uint64_t lost = report.lost_events();
     out += fmt("Lost events: %" PRIu64 "%s\n", lost, lost ? " (the counts above are lower bounds)" : "");
     if (!report.self_cost.empty()) {
