@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "subprocess.h"
 
@@ -201,6 +204,66 @@ TEST(TraceMappings, MemfdPassedOverUnixSocket) {
     ASSERT_EQ(edges.size(), 1u) << doc["map"].dump();
     EXPECT_EQ((std::set<long>{edges[0]["from"].get<long>(), edges[0]["to"].get<long>()}), (std::set<long>{parent, child}));
     EXPECT_GE(edges[0]["from"].get<long>() == parent ? edges[0]["from_faults"].get<unsigned long>() : edges[0]["to_faults"].get<unsigned long>(), 64u);
+}
+
+// `trace -- ls -la /usr/lib`: every mapping call and every syscall as strace -f -c counts
+// them, the loader's private mappings reported apart and none of them as IPC.
+TEST(TraceMappings, LsEveryMmapAndEverySyscallAsStraceCounts) {
+    IPCTRACE_REQUIRE_ROOT();
+    const std::string log = "/tmp/ipctrace-mappings-strace.txt", calls = "/tmp/ipctrace-mappings-strace-calls.txt";
+    const CommandResult s = run({"strace", "-f", "-c", "-o", log, "ls", "-la", "/usr/lib"});
+    ASSERT_EQ(s.exit_code, 0) << s.err;
+    // The same command's mmap flags: which are shared (the IPC ones).
+    const CommandResult f = run({"strace", "-f", "-qq", "-o", calls, "-e", "trace=mmap", "ls", "-la", "/usr/lib"});
+    ASSERT_EQ(f.exit_code, 0) << f.err;
+    const auto read = [](const std::string& path) {
+        std::ifstream in(path);
+        return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    const auto strace = parse_strace_counts(read(log));
+    unsigned long strace_total = 0, shared = 0;
+    {
+        // "% time seconds usecs/call calls [errors] total": the calls column of the total row.
+        std::istringstream table(read(log));
+        for (std::string line; std::getline(table, line);) {
+            std::istringstream fields(line);
+            std::vector<std::string> f;
+            for (std::string w; fields >> w;) f.push_back(w);
+            if (f.size() >= 5 && f.back() == "total") strace_total = std::stoul(f[3]);
+        }
+        ASSERT_GT(strace_total, 0u) << read(log);
+        std::istringstream in(read(calls));
+        for (std::string line; std::getline(in, line);) shared += line.find("MAP_SHARED") != std::string::npos;
+    }
+    unlink(log.c_str());
+    unlink(calls.c_str());
+
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", "ls", "-la", "/usr/lib"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json doc = json::parse(r.err);
+    const json& mm = doc["memory_mappings"];
+    const auto at = [&](const char* name) { return strace.count(name) ? strace.at(name) : 0ul; };
+    EXPECT_EQ(mm["mmap"]["private_file"].get<unsigned long>() + mm["mmap"]["private_anon"].get<unsigned long>() +
+                  mm["mmap"]["shared"].get<unsigned long>(),
+              at("mmap"))
+        << mm.dump();
+    EXPECT_GE(mm["mmap"]["private_file"].get<unsigned long>(), 5u) << "the loader maps its libraries privately";
+    EXPECT_EQ(mm["mmap"]["shared"].get<unsigned long>(), shared);
+    EXPECT_EQ(mm["munmap"].get<unsigned long>(), at("munmap"));
+    EXPECT_EQ(mm["mprotect"].get<unsigned long>(), at("mprotect"));
+    EXPECT_EQ(mm["mremap"].get<unsigned long>(), at("mremap"));
+    EXPECT_EQ(doc["all_syscalls"].get<unsigned long>(), strace_total);
+    ASSERT_EQ(doc["processes"].size(), 1u);
+    EXPECT_EQ(doc["processes"][0]["all_syscalls"], doc["all_syscalls"]);
+    // Nothing private as IPC: the mmaps any IPC mechanism counts are the shared ones.
+    unsigned long ipc_mmaps = 0;
+    for (const auto& [mech, m] : doc["mechanisms"].items())
+        if (m["syscalls"].contains("mmap")) ipc_mmaps += m["syscalls"]["mmap"]["count"].get<unsigned long>();
+    EXPECT_EQ(ipc_mmaps, shared) << doc["mechanisms"].dump();
+    for (const auto& [mech, m] : doc["mechanisms"].items()) {
+        EXPECT_FALSE(m["syscalls"].contains("mprotect")) << mech;
+        EXPECT_FALSE(m["syscalls"].contains("munmap")) << mech << ": ls unmaps only private memory";
+    }
 }
 
 }  // namespace
