@@ -148,10 +148,14 @@ static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd
 
 struct vma_lookup {
 	u64 start, end; /* stay 0 when no mapping contains the address */
+	u64 object;     /* the shared mapping's backing object (mapping_object), or 0 */
+	u64 file;       /* its struct file, to name the object; read only through BPF_CORE_READ */
 	u8 mechanism;
+	u8 file_backed; /* a file's pages (private or shared), not anonymous memory */
 };
 
-/* bpf_find_vma's callback: the mechanism of a mapping (shared ones only) and its bounds. */
+/* bpf_find_vma's callback: the mechanism of a mapping (shared ones only), its backing object
+ * and its bounds. A shared anonymous mapping has a shmem file too (shmem_zero_setup). */
 static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
 	struct vma_lookup *out = data;
@@ -159,21 +163,55 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 
 	out->start = BPF_CORE_READ(vma, vm_start);
 	out->end = BPF_CORE_READ(vma, vm_end);
+	file = BPF_CORE_READ(vma, vm_file);
+	out->file_backed = file != NULL;
 	if (!(BPF_CORE_READ(vma, vm_flags) & VM_SHARED))
 		return 0; /* private mapping: not IPC */
-	file = BPF_CORE_READ(vma, vm_file);
 	out->mechanism = file ? classify_mapped_file(file) : MECH_MMAP_ANON;
+	if (out->mechanism == MECH_MMAP_ANON)
+		out->file_backed = 0; /* its shmem file is the kernel's, the memory anonymous */
+	if (file && out->mechanism != MECH_NONE) {
+		out->object = mapping_object(file, out->mechanism);
+		out->file = (u64)file;
+	}
 	return 0;
 }
 
 /* The mechanism of the mapping containing addr, or MECH_NONE; false if it could not be looked up. */
 static __always_inline bool mechanism_at(struct task_struct *task, u64 addr, u8 *mechanism)
 {
-	struct vma_lookup out = {0, 0, MECH_NONE};
+	struct vma_lookup out = {};
 	long err = bpf_find_vma(task, addr, classify_vma, &out, 0);
 
 	*mechanism = out.mechanism;
 	return err != -EBUSY;
+}
+
+/* mmap, munmap, mprotect, mremap of a traced process, IPC or not: its memory mappings. */
+static __always_inline void count_mapping_call(u32 tgid, long nr, struct pt_regs *regs)
+{
+	struct proc_mech_stats *s;
+	unsigned long flags;
+
+	if (nr != 9 && nr != 10 && nr != 11 && nr != 25)
+		return;
+	s = proc_mech_for(tgid, MECH_NONE);
+	if (!s)
+		return;
+	switch (nr) {
+	case 9:
+		flags = syscall_arg(regs, 3);
+		if ((flags & MAP_SHARED_VALIDATE) == MAP_SHARED || (flags & MAP_SHARED_VALIDATE) == MAP_SHARED_VALIDATE)
+			s->mmap_shared++;
+		else if (flags & MAP_ANONYMOUS)
+			s->mmap_private_anon++;
+		else
+			s->mmap_private_file++;
+		break;
+	case 10: s->mprotects++; break;
+	case 11: s->munmaps++; break;
+	case 25: s->mremaps++; break;
+	}
 }
 
 /* The mechanism of a call; with track_objects, its object too (OBJ_FD and OBJ_ARG0). */
@@ -222,6 +260,8 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 		return (syscall_arg(regs, rule->arg) & S_IFMT) == S_IFIFO ? MECH_FIFO : MECH_NONE;
 	case CLS_FUTEX:
 		return syscall_arg(regs, rule->arg) & FUTEX_PRIVATE_FLAG ? MECH_NONE : rule->mechanism;
+	case CLS_MAPPING:
+		return MECH_NONE;
 	}
 	return MECH_NONE;
 }

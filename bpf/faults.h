@@ -18,13 +18,13 @@ static __always_inline bool mm_seq(struct mm_struct *mm, u32 *seq)
 	return bpf_probe_read_kernel(seq, sizeof(*seq), (void *)mm + bpf_core_field_offset(mm->mm_lock_seq)) == 0;
 }
 
-/* mechanism_at for the faulting thread, through its one-mapping cache. A first pass over a
- * shared ring faults thousands of times in one mapping: one bpf_find_vma instead of each. */
-static __always_inline bool fault_mechanism_at(struct task_struct *task, struct inflight *c, u64 addr,
-						u8 *mechanism)
+/* The mapping at addr (mechanism, object, file) for the current thread, through its
+ * one-mapping cache. A first pass over a shared ring faults thousands of times in one
+ * mapping: one bpf_find_vma instead of each. False if it could not be looked up. */
+static __always_inline bool fault_mapping_at(struct task_struct *task, struct inflight *c, u64 addr,
+					     struct vma_lookup *out)
 {
 	struct mm_struct *mm = task->mm;
-	struct vma_lookup out = {0, 0, MECH_NONE};
 	u32 before = 0, after = 0;
 	bool cacheable;
 	long err;
@@ -32,22 +32,50 @@ static __always_inline bool fault_mechanism_at(struct task_struct *task, struct 
 	cacheable = c && mm && mm_seq(mm, &before) && !(before & 1);
 	if (cacheable && c->vma_end && c->vma_mm == (u64)mm && c->vma_seq == before && addr >= c->vma_start &&
 	    addr < c->vma_end) {
-		*mechanism = c->vma_mechanism;
+		out->mechanism = c->vma_mechanism;
+		out->object = c->vma_object;
+		out->file = c->vma_file;
+		out->file_backed = c->vma_file_backed;
 		return true;
 	}
-	err = bpf_find_vma(task, addr, classify_vma, &out, 0);
-	*mechanism = out.mechanism;
+	err = bpf_find_vma(task, addr, classify_vma, out, 0);
 	if (err == -EBUSY)
 		return false;
 	/* Cache only a lookup that no writer overlapped: the same even sequence before and after. */
-	if (cacheable && out.end && mm_seq(mm, &after) && after == before) {
-		c->vma_start = out.start;
-		c->vma_end = out.end;
+	if (cacheable && out->end && mm_seq(mm, &after) && after == before) {
+		c->vma_start = out->start;
+		c->vma_end = out->end;
 		c->vma_mm = (u64)mm;
 		c->vma_seq = before;
-		c->vma_mechanism = out.mechanism;
+		c->vma_mechanism = out->mechanism;
+		c->vma_object = out->object;
+		c->vma_file = out->file;
+		c->vma_file_backed = out->file_backed;
 	}
 	return true;
+}
+
+/* At sys_enter of a shared futex call (track_objects): the shared mapping holding its word,
+ * so sys_exit counts the call on that object, beside the object's faults. */
+static __always_inline void futex_mapping(struct task_struct *task, struct inflight *c, u64 uaddr)
+{
+	struct vma_lookup out = {};
+
+	c->sync_mechanism = 0;
+	if (fault_mapping_at(task, c, uaddr, &out) && out.file && out.mechanism != MECH_NONE) {
+		c->sync_mechanism = out.mechanism;
+		c->object = out.object;
+	}
+}
+
+/* At sys_exit: the futex call counted on its mapping's object. */
+static __always_inline void count_sync_call(u32 tgid, struct inflight *c)
+{
+	struct object_stats *s = mapping_object_stats(tgid, c->sync_mechanism, c->object, 0);
+
+	c->sync_mechanism = 0;
+	if (s)
+		s->sync_calls++;
 }
 
 /* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
@@ -56,6 +84,7 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	u32 tgid = task->tgid;
+	struct vma_lookup at = {};
 	struct proc_mech_stats *s;
 	struct inflight *c;
 	u8 mechanism;
@@ -64,7 +93,10 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 		return;
 	if (!c) /* the storage holds the thread's mapping cache */
 		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!fault_mechanism_at(task, c, address, &mechanism)) {
+	mechanism = MECH_NONE;
+	if (fault_mapping_at(task, c, address, &at)) {
+		mechanism = at.mechanism;
+	} else {
 		u32 seq;
 
 		count_drop(DROP_FAULT_UNRESOLVED);
@@ -82,8 +114,16 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 	}
 	if (mechanism != MECH_NONE || !kernel_mode) {
 		s = proc_mech_for(tgid, mechanism);
-		if (s)
+		if (s) {
 			s->page_faults++;
+			s->file_faults += at.file_backed;
+		}
+		if (track_objects && mechanism != MECH_NONE && at.file) { /* a SysV id may be 0 */
+			struct object_stats *o = mapping_object_stats(tgid, mechanism, at.object, at.file);
+
+			if (o)
+				o->page_faults++;
+		}
 		return;
 	}
 	s = proc_mech_for(tgid, c && c->active ? c->mechanism : MECH_NONE);
@@ -95,7 +135,7 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
  * mechanism, and out of fault_unresolved, when the mappings are those they faulted in. */
 static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c)
 {
-	struct vma_lookup out = {0, 0, MECH_NONE};
+	struct vma_lookup out = {};
 	struct mm_struct *mm = task->mm;
 	struct proc_mech_stats *from, *to;
 	u32 n = c->pend_n, seq, reason = DROP_FAULT_UNRESOLVED;

@@ -37,4 +37,23 @@ static __always_inline bool is_target_task(struct task_struct *task, u32 tgid, s
 	return true;
 }
 
+#define SYSCALL_FLUSH 64
+#define SYS_EXIT_NR 60
+#define SYS_EXIT_GROUP_NR 231
+
+/* Every syscall of a traced thread, at sys_enter before anything else: the thread's storage
+ * (created for every traced thread by fork, exec or its first traced call) says whether it
+ * is traced, so a thread without one costs one lookup and nothing else. */
+static __always_inline void count_any_syscall(struct task_struct *task, long nr)
+{
+	struct inflight *c = bpf_task_storage_get(&inflight, task, 0, 0);
+
+	if (!c || (filter_mode == FILTER_TARGETS ? !c->traced : !is_target(task->tgid)))
+		return;
+	if (nr == SYS_EXIT_NR || nr == SYS_EXIT_GROUP_NR)
+		return; /* as strace -c: a call that never returns is not in its table */
+	if (++c->syscalls >= SYSCALL_FLUSH)
+		flush_syscalls(task->tgid, c);
+}
+
 #endif /* IPCTRACE_FILTER_H */

@@ -60,6 +60,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	u64 object = 0, t0;
 	u8 mechanism;
 
+	count_any_syscall(task, nr);
 	if ((unsigned long)nr >= IPC_MAX_SYSCALL_NR)
 		return 0;
 	rule = &rules[nr];
@@ -69,6 +70,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		return 0;
 	t0 = budget_now();
 
+	count_mapping_call(task->tgid, nr, regs);
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
 		return 0;
@@ -82,6 +84,9 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	call->object = object;
 	call->nr = nr;
 	call->arg = rule->bytes == BYTES_ARG_IN ? syscall_arg(regs, rule->arg) : 0;
+	call->sync_mechanism = 0;
+	if (track_objects && rule->classify == CLS_FUTEX)
+		futex_mapping(task, call, syscall_arg(regs, 0));
 	call->active = 1;
 	call->start_ns = bpf_ktime_get_ns();
 	budget_call_enter(task, task->tgid, t0, rule->bytes != BYTES_NONE);
@@ -130,6 +135,8 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
 		count_object(&key, rule, call, ret, regs);
+	if (track_objects && call->sync_mechanism)
+		count_sync_call(key.tgid, call);
 	budget_call_exit(task, key.tgid, t0);
 	return 0;
 }
@@ -212,10 +219,17 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
 	struct proc_info info = {};
+	struct inflight *c;
 	u8 one = 1;
 
-	if (child_tgid == parent_tgid || filter_mode != FILTER_TARGETS || !is_target(parent_tgid))
-		return 0; /* a new thread, not ours, or a filter that needs no following */
+	if (filter_mode != FILTER_TARGETS || !is_target(parent_tgid))
+		return 0; /* not ours, or a filter that needs no following */
+	/* The new thread or process is traced from its first syscall (count_any_syscall). */
+	c = bpf_task_storage_get(&inflight, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c)
+		c->traced = 1;
+	if (child_tgid == parent_tgid)
+		return 0; /* a new thread: its process is followed already */
 	if (bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY)) {
 		count_drop(DROP_TARGETS_FULL);
 		return 0;
@@ -233,8 +247,20 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	u32 tgid = p->tgid;
 	struct proc_info *info;
 
+	struct inflight *c;
+
 	if (!is_target(tgid))
 		return 0;
+	/* The command trace started: traced from its execve on. That call entered before the
+	 * storage existed, so it is counted here. */
+	c = bpf_task_storage_get(&inflight, p, 0, 0);
+	if (!c) {
+		c = bpf_task_storage_get(&inflight, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (c) {
+			c->traced = 1;
+			c->syscalls = 1;
+		}
+	}
 	remember_proc(tgid, p);
 	info = bpf_map_lookup_elem(&procs, &tgid);
 	if (info)
@@ -245,9 +271,12 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *p)
 {
+	struct inflight *c = bpf_task_storage_get(&inflight, p, 0, 0);
 	u32 tgid = p->tgid;
 	struct proc_info *info;
 
+	if (c && c->syscalls)
+		flush_syscalls(tgid, c); /* every thread's own count, before its storage goes */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0 || !is_target(tgid))
 		return 0; /* other threads live on, or not ours */
 	info = bpf_map_lookup_elem(&procs, &tgid);

@@ -35,6 +35,7 @@ enum ipc_classify {
 	CLS_SHM_PATH,   /* a path (argument `arg`) under /dev/shm: shm_open, shm_unlink */
 	CLS_MKNOD_FIFO, /* mknod/mknodat whose mode (argument `arg`) is S_IFIFO: mkfifo */
 	CLS_FUTEX,      /* futex whose op (argument `arg`) is not FUTEX_PRIVATE_FLAG: only those can link processes */
+	CLS_MAPPING,    /* mprotect, mremap: only counted among the process's memory mappings, never IPC */
 };
 
 /* Which bytes a successful call moved across the user/kernel boundary. */
@@ -93,6 +94,15 @@ struct proc_mech_stats {
 	unsigned long long involuntary_switches; /* preempted inside one of its calls */
 	unsigned long long signals_sent;
 	unsigned long long signals_delivered;
+	unsigned long long all_syscalls;     /* MECH_NONE's entry: every syscall of the process, IPC or not */
+	/* MECH_NONE's entry: the process's memory-mapping calls, IPC or not (strace -c's counts) */
+	unsigned long long mmap_private_file; /* the loader's libraries, a read-only data file */
+	unsigned long long mmap_private_anon; /* malloc's arenas, thread stacks */
+	unsigned long long mmap_shared;       /* MAP_SHARED of anything */
+	unsigned long long munmaps;
+	unsigned long long mprotects;
+	unsigned long long mremaps;
+	unsigned long long file_faults;       /* of page_faults, those in file-backed mappings (not anonymous memory) */
 };
 
 /* Per process, mechanism and IPC object (trace's communication map). */
@@ -117,6 +127,8 @@ struct object_stats {
 	unsigned long long calls;
 	unsigned long long bytes_in;
 	unsigned long long bytes_out;
+	unsigned long long page_faults; /* faults in the process's mappings of a shared object */
+	unsigned long long sync_calls;  /* shared futex calls on an address inside the object */
 };
 
 struct proc_info {

@@ -29,6 +29,13 @@ struct inflight {
 	unsigned long long vma_mm;
 	unsigned int vma_seq;
 	unsigned char vma_mechanism;
+	unsigned char sync_mechanism; /* a shared futex call's mapping (object: its object), or 0 */
+	unsigned long long vma_object; /* the cached mapping's object and file (struct vma_lookup) */
+	unsigned long long vma_file;
+	unsigned char vma_file_backed;
+	/* Every syscall the thread entered since its last flush into proc_mech_stats' all_syscalls
+	 * (every 64, and when the thread exits): one add per call, a map update per 64. */
+	unsigned int syscalls;
 	/* User faults whose lookup failed because the CPU's deferred mmap unlock was busy
 	 * (another BPF program's bpf_find_vma): counted as other and fault_unresolved at once,
 	 * then moved to their mapping's mechanism at the thread's next sys_exit, where
@@ -164,6 +171,18 @@ static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechan
 	if (created)
 		remember_proc(tgid, bpf_get_current_task_btf());
 	return s;
+}
+
+static __always_inline void flush_syscalls(u32 tgid, struct inflight *c)
+{
+	struct proc_mech_stats *s;
+
+	if (!c->syscalls)
+		return;
+	s = proc_mech_for(tgid, MECH_NONE);
+	if (s)
+		s->all_syscalls += c->syscalls;
+	c->syscalls = 0;
 }
 
 #endif /* IPCTRACE_MAPS_H */

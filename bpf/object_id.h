@@ -2,8 +2,12 @@
  * shares the object. The BPF program encodes (bpf/objects.h), the communication map decodes
  * (src/model/comm_map.cpp); both through these helpers. Plain C, for both compilers.
  *
- *   pipe, FIFO, mqueue, POSIX shm, file   the inode number
- *   SysV shm, sem, msg                     the id (shmget's return, or argument 0)
+ *   pipe, FIFO, mqueue, file              the inode number
+ *   POSIX shm, shared mapping of a file    ipc_mapping_id(): device and inode
+ *   or of anonymous memory
+ *   SysV shm, sem, msg                     the id (shmget's return, or argument 0; a segment's
+ *                                          shmem inode is numbered with its id, so its
+ *                                          mappings carry the same number)
  *   signal                                 the pid it is sent to
  *   unix socket                            ipc_unix_id(): both sockets of a connected pair
  *   TCP, UDP                               ipc_inet_id(): both ends of a connection
@@ -52,5 +56,19 @@ IPC_ID_INLINE unsigned long long ipc_inet_id_high_port(unsigned long long id) { 
 /* An eventfd: the address of its struct file. Shown as 16 bits above the allocation's alignment. */
 IPC_ID_INLINE unsigned long long ipc_eventfd_id(const void *file) { return (unsigned long long)(unsigned long)file; }
 IPC_ID_INLINE unsigned long long ipc_eventfd_id_tag(unsigned long long id) { return (id >> 6) & 0xffff; }
+
+/* A shared mapping's backing object (a /dev/shm or memfd file, a regular file, the shmem
+ * inode behind MAP_SHARED|MAP_ANONYMOUS): its inode in the low 40 bits, its device folded into
+ * the high 24, so two tmpfs instances' equal inode numbers stay apart. Every inode number a
+ * tmpfs or ext4 hands out fits 40 bits, so the inode is decoded exactly for joins. */
+#define IPC_MAPPING_INO_BITS 40
+IPC_ID_INLINE unsigned long long ipc_mapping_id(unsigned long long dev, unsigned long long ino)
+{
+	unsigned long long tag = (dev ^ (dev >> 24)) & 0xffffff;
+
+	return tag << IPC_MAPPING_INO_BITS | (ino & ((1ULL << IPC_MAPPING_INO_BITS) - 1));
+}
+IPC_ID_INLINE unsigned long long ipc_mapping_id_inode(unsigned long long id) { return id & ((1ULL << IPC_MAPPING_INO_BITS) - 1); }
+IPC_ID_INLINE unsigned long long ipc_mapping_id_dev_tag(unsigned long long id) { return id >> IPC_MAPPING_INO_BITS; }
 
 #endif /* IPCTRACE_OBJECT_ID_H */

@@ -32,8 +32,23 @@ static __always_inline u64 object_of_file(struct file *file, u8 mechanism)
 	}
 	case MECH_EVENTFD:
 		return ipc_eventfd_id(file);
+	case MECH_POSIX_SHM:
+		return ipc_mapping_id(BPF_CORE_READ(file, f_inode, i_sb, s_dev), ino);
 	}
 	return ino;
+}
+
+/* The object behind a shared mapping's file, numbered as its calls number it: a SysV
+ * segment by its id (newseg() gives the segment's shmem inode that number), the rest by
+ * device and inode (ipc_mapping_id). */
+static __always_inline u64 mapping_object(struct file *file, u8 mechanism)
+{
+	struct inode *inode = BPF_CORE_READ(file, f_inode);
+	u64 ino = BPF_CORE_READ(inode, i_ino);
+
+	if (mechanism == MECH_SYSV_SHM)
+		return ino;
+	return ipc_mapping_id(BPF_CORE_READ(inode, i_sb, s_dev), ino);
 }
 
 /* A scratch name: struct object_name is too large for the BPF stack. */
@@ -87,17 +102,15 @@ static long name_walk_step(u32 index, void *ctx)
  * when a process first uses a FIFO, POSIX shm or mq object, so at most once per process and
  * object. The path is walked up d_parent and across mounts (struct mount's mountpoint), as
  * d_path does, at most IPC_NAME_PARTS names; a file unlinked since keeps its last name. */
-static __always_inline void name_object(const struct object_key *key, struct pt_regs *regs)
+static __always_inline void name_file(const struct object_key *key, struct file *file)
 {
-	struct file *file = file_of_fd(bpf_get_current_task_btf(), syscall_arg(regs, 0));
 	struct vfsmount *vfs = BPF_CORE_READ(file, f_path.mnt);
 	struct object_key name_key = {.mechanism = key->mechanism, .object = key->object};
 	struct name_walk w = {};
 	u32 zero = 0;
 
-	if (!file || BPF_CORE_READ(file, f_inode, i_ino) != key->object ||
-	    bpf_map_lookup_elem(&object_names, &name_key))
-		return; /* the fd changed under us, or the object is named already */
+	if (!file || bpf_map_lookup_elem(&object_names, &name_key))
+		return; /* the object is named already */
 	w.n = bpf_map_lookup_elem(&name_scratch, &zero);
 	if (!w.n)
 		return;
@@ -106,8 +119,35 @@ static __always_inline void name_object(const struct object_key *key, struct pt_
 	w.mnt = (void *)vfs - bpf_core_field_offset(struct mount, mnt);
 	/* Each name takes one step, each mount crossed one more. */
 	bpf_loop(2 * IPC_NAME_PARTS, name_walk_step, &w, 0);
+	if (w.depth == 0) { /* a pseudo file (memfd "memfd:NAME"): its own dentry is a root */
+		bpf_probe_read_kernel_str(w.n->part[0], IPC_NAME_PART_LEN, BPF_CORE_READ(file, f_path.dentry, d_name.name));
+		w.depth = 1;
+	}
 	w.n->depth = w.depth;
 	bpf_map_update_elem(&object_names, &name_key, w.n, BPF_NOEXIST);
+}
+
+static __always_inline void name_object(const struct object_key *key, struct pt_regs *regs)
+{
+	struct file *file = file_of_fd(bpf_get_current_task_btf(), syscall_arg(regs, 0));
+
+	if (file && object_of_file(file, key->mechanism) == key->object)
+		name_file(key, file); /* else the fd changed under us */
+}
+
+/* The object's entry for this process: a fault in, or a futex call on, a shared mapping. A
+ * named kind of object is named from the mapping's file on the process's first use. */
+static __always_inline struct object_stats *mapping_object_stats(u32 tgid, u8 mechanism, u64 object, u64 file)
+{
+	struct object_key key = {.tgid = tgid, .mechanism = mechanism, .object = object};
+	static const struct object_stats zero;
+	struct object_stats *s;
+	bool created;
+
+	s = lookup_or_init(&objects, &key, &zero, DROP_OBJECTS_FULL, &created);
+	if (s && created && file && (mechanism == MECH_POSIX_SHM || mechanism == MECH_MMAP_FILE))
+		name_file(&key, (struct file *)file);
+	return s;
 }
 
 /* One successful call on an IPC object: who used which object, and how many bytes moved. */

@@ -33,6 +33,9 @@ IPC_SYSCALL(mq_getsetattr,    245, CLS_FIXED, MECH_POSIX_MQ, BYTES_NONE, 0, OBJ_
 IPC_SYSCALL(mmap,               9, CLS_MMAP, MECH_NONE, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(munmap,            11, CLS_ADDR, MECH_NONE, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(msync,             26, CLS_ADDR, MECH_NONE, BYTES_NONE, 0, OBJ_NONE)
+/* Never IPC: counted only among the process's memory mappings, as mmap and munmap are too */
+IPC_SYSCALL(mprotect,          10, CLS_MAPPING, MECH_NONE, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(mremap,            25, CLS_MAPPING, MECH_NONE, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(memfd_create,     319, CLS_FIXED, MECH_POSIX_SHM, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(open,               2, CLS_SHM_PATH, MECH_POSIX_SHM, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(openat,           257, CLS_SHM_PATH, MECH_POSIX_SHM, BYTES_NONE, 1, OBJ_NONE)

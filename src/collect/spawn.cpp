@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -10,9 +11,11 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+#include <string>
 
 namespace ipctrace {
 
@@ -56,6 +59,22 @@ void cpu_relax() {
     _exit(err == ENOENT || err == ENOTDIR ? 127 : 126);
 }
 
+// The first executable `name` in PATH, or `name` itself (a path, or not found: execvp then
+// reports it as it always did).
+std::string resolve_in_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    if (name.empty() || name.find('/') != std::string::npos || !path) return name;
+    for (const char* dir = path;; ++dir) {
+        const char* end = std::strchr(dir, ':');
+        const std::string d(dir, end ? static_cast<size_t>(end - dir) : std::strlen(dir));
+        const std::string candidate = (d.empty() ? "." : d) + "/" + name;
+        struct stat st {};
+        if (stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(candidate.c_str(), X_OK) == 0) return candidate;
+        if (!end) return name;
+        dir = end;
+    }
+}
+
 }  // namespace
 
 SpawnedCommand::SpawnedCommand(const std::vector<std::string>& argv, const TraceSignals& signals) {
@@ -64,9 +83,13 @@ SpawnedCommand::SpawnedCommand(const std::vector<std::string>& argv, const Trace
     if (page == MAP_FAILED) throw std::runtime_error(std::string("map the spawn gate: ") + std::strerror(errno));
     gate_.reset(new (page) Gate);  // placement new into the shared page; Unmap destroys it
 
+    // The program's path, searched in PATH before fork as strace does: execvp's failed tries
+    // would be traced syscalls of the command (all_syscalls) that are ipctrace's own.
+    const std::string program = resolve_in_path(argv.front());
     std::vector<char*> args;  // built before fork: the child must not allocate
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    args.front() = const_cast<char*>(program.c_str());
 
     const pid_t parent = getpid();
     pid_ = fork();

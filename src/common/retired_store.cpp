@@ -18,10 +18,7 @@ void move_process(Snapshot& src, pid_t from, Snapshot& dst, pid_t to, bool keep_
     }
     for (auto it = src.objects.lower_bound({from, Mechanism{}, 0}); it != src.objects.end() && std::get<0>(it->first) == from;) {
         if (keep_objects) {
-            ObjectStats& o = dst.objects[{to, std::get<1>(it->first), std::get<2>(it->first)}];
-            o.calls += it->second.calls;
-            o.bytes_in += it->second.bytes_in;
-            o.bytes_out += it->second.bytes_out;
+            dst.objects[{to, std::get<1>(it->first), std::get<2>(it->first)}] += it->second;
         }
         it = src.objects.erase(it);
     }
@@ -82,12 +79,7 @@ Snapshot RetiredStore::merged(const Snapshot& live) const {
     Snapshot out = live;
     for (const auto& [key, stats] : store_.calls) out.calls[key] += stats;
     for (const auto& [key, stats] : store_.proc_mech) out.proc_mech[key] += stats;
-    for (const auto& [key, stats] : store_.objects) {
-        ObjectStats& o = out.objects[key];
-        o.calls += stats.calls;
-        o.bytes_in += stats.bytes_in;
-        o.bytes_out += stats.bytes_out;
-    }
+    for (const auto& [key, stats] : store_.objects) out.objects[key] += stats;
     for (const auto& [pid, info] : store_.procs) out.procs.emplace(pid, info);  // a live reused pid keeps its own
     return out;
 }

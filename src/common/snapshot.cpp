@@ -13,12 +13,29 @@ CallStats& CallStats::operator+=(const CallStats& o) {
     return *this;
 }
 
+ObjectStats& ObjectStats::operator+=(const ObjectStats& o) {
+    calls += o.calls;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    page_faults += o.page_faults;
+    sync_calls += o.sync_calls;
+    return *this;
+}
+
 ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     page_faults += o.page_faults;
     copy_faults += o.copy_faults;
     voluntary_switches += o.voluntary_switches;
     involuntary_switches += o.involuntary_switches;
     signals_sent += o.signals_sent;
+    all_syscalls += o.all_syscalls;
+    mmap_private_file += o.mmap_private_file;
+    mmap_private_anon += o.mmap_private_anon;
+    mmap_shared += o.mmap_shared;
+    munmaps += o.munmaps;
+    mprotects += o.mprotects;
+    mremaps += o.mremaps;
+    file_faults += o.file_faults;
     signals_delivered += o.signals_delivered;
     return *this;
 }

@@ -24,12 +24,20 @@ struct ProcMechStats {
     uint64_t page_faults = 0, copy_faults = 0;
     uint64_t voluntary_switches = 0, involuntary_switches = 0;
     uint64_t signals_sent = 0, signals_delivered = 0;
+    uint64_t all_syscalls = 0;  // MECH_NONE's entry: every syscall of the process, IPC or not
+    // MECH_NONE's entry: memory-mapping calls, IPC or not (bpf/ipctrace.h)
+    uint64_t mmap_private_file = 0, mmap_private_anon = 0, mmap_shared = 0;
+    uint64_t munmaps = 0, mprotects = 0, mremaps = 0;
+    uint64_t file_faults = 0;  // of page_faults, those in file-backed mappings
     ProcMechStats& operator+=(const ProcMechStats& o);
 };
 
 // One process's use of one IPC object (trace's communication map).
 struct ObjectStats {
     uint64_t calls = 0, bytes_in = 0, bytes_out = 0;
+    uint64_t page_faults = 0;  // faults in the process's mappings of the object (shared mappings)
+    uint64_t sync_calls = 0;   // shared futex calls on a word inside the object
+    ObjectStats& operator+=(const ObjectStats& o);
 };
 
 struct ProcInfo {

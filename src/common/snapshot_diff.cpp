@@ -23,7 +23,15 @@ ProcMechStats minus(const ProcMechStats& a, const ProcMechStats& b) {
             minus(a.voluntary_switches, b.voluntary_switches),
             minus(a.involuntary_switches, b.involuntary_switches),
             minus(a.signals_sent, b.signals_sent),
-            minus(a.signals_delivered, b.signals_delivered)};
+            minus(a.signals_delivered, b.signals_delivered),
+            minus(a.all_syscalls, b.all_syscalls),
+            minus(a.mmap_private_file, b.mmap_private_file),
+            minus(a.mmap_private_anon, b.mmap_private_anon),
+            minus(a.mmap_shared, b.mmap_shared),
+            minus(a.munmaps, b.munmaps),
+            minus(a.mprotects, b.mprotects),
+            minus(a.mremaps, b.mremaps),
+            minus(a.file_faults, b.file_faults)};
 }
 
 bool empty(const CallStats& c) {
@@ -33,7 +41,9 @@ bool empty(const CallStats& c) {
 
 bool empty(const ProcMechStats& s) {
     return s.page_faults == 0 && s.copy_faults == 0 && s.voluntary_switches == 0 && s.involuntary_switches == 0 &&
-           s.signals_sent == 0 && s.signals_delivered == 0;
+           s.signals_sent == 0 && s.signals_delivered == 0 && s.all_syscalls == 0 &&
+           s.mmap_private_file == 0 && s.mmap_private_anon == 0 && s.mmap_shared == 0 && s.munmaps == 0 && s.mprotects == 0 &&
+           s.mremaps == 0;
 }
 
 // later - earlier over one map, keeping only entries that changed.

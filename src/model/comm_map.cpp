@@ -20,6 +20,38 @@ std::string object_name(Mechanism m, const std::string& path) {
     return path;
 }
 
+// A named object's label: a memfd is "memfd:NAME" (its file has no directory), the rest
+// "mechanism:name".
+std::string named_label(Mechanism m, const std::string& path) {
+    constexpr std::string_view memfd = "/memfd:";
+    if (m == MECH_POSIX_SHM && path.compare(0, memfd.size(), memfd) == 0) return path.substr(1);
+    return std::string(mechanism_key(m)) + ":" + object_name(m, path);
+}
+
+// The process that made a shared anonymous region: it exists before fork(), so it is the
+// users' common parent when that parent never touched it, else the user the others descend
+// from; the lowest pid when the tree says neither.
+pid_t anon_creator(const Snapshot& snap, const std::vector<ObjectUser>& users) {
+    auto ppid = [&](pid_t pid) {
+        const auto it = snap.procs.find(pid);
+        return it != snap.procs.end() ? it->second.ppid : 0;
+    };
+    auto descends = [&](pid_t pid, pid_t from) {
+        for (int depth = 0; pid > 1 && depth < 64; ++depth, pid = ppid(pid))
+            if (pid == from) return true;
+        return false;
+    };
+    for (const auto& candidate : users) {
+        bool all = true;
+        for (const auto& u : users) all = all && descends(u.pid, candidate.pid);
+        if (all) return candidate.pid;
+    }
+    const pid_t parent = users.empty() ? 0 : ppid(users.front().pid);
+    bool common = parent > 0;
+    for (const auto& u : users) common = common && ppid(u.pid) == parent;
+    return common ? parent : users.empty() ? 0 : users.front().pid;
+}
+
 // Decodes the numbers of bpf/object_id.h.
 std::string object_label(Mechanism m, uint64_t object) {
     const std::string key(mechanism_key(m));
@@ -27,9 +59,12 @@ std::string object_label(Mechanism m, uint64_t object) {
         case MECH_PIPE:
         case MECH_FIFO:
         case MECH_POSIX_MQ:
-        case MECH_POSIX_SHM:
         case MECH_FILE:
             return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
+        case MECH_POSIX_SHM:
+        case MECH_MMAP_FILE:
+        case MECH_MMAP_ANON:
+            return fmt("%s:[%llu]", key.c_str(), ipc_mapping_id_inode(object));
         case MECH_SYSV_SHM:
         case MECH_SYSV_SEM:
         case MECH_SYSV_MSG:
@@ -76,13 +111,13 @@ std::map<std::pair<Mechanism, uint64_t>, uint64_t> unix_orphans(const Snapshot& 
 }
 
 // Merges `use` into `into` (the same process on the same object under two numbers).
-void add_use(ObjectStats& into, const ObjectStats& use) {
-    into.calls += use.calls;
-    into.bytes_in += use.bytes_in;
-    into.bytes_out += use.bytes_out;
-}
+void add_use(ObjectStats& into, const ObjectStats& use) { into += use; }
 
 }  // namespace
+
+bool is_mapping_mechanism(Mechanism m) {
+    return m == MECH_SYSV_SHM || m == MECH_POSIX_SHM || m == MECH_MMAP_FILE || m == MECH_MMAP_ANON;
+}
 
 CommMap build_comm_map(const Snapshot& snap) {
     const auto orphans = unix_orphans(snap);
@@ -103,9 +138,15 @@ CommMap build_comm_map(const Snapshot& snap) {
     CommMap map;
     for (auto& [key, o] : by_object) {
         const auto name = snap.object_names.find({o.mechanism, o.object});
-        o.label = name != snap.object_names.end() ? std::string(mechanism_key(o.mechanism)) + ":" + object_name(o.mechanism, name->second)
-                                                  : object_label(o.mechanism, o.object);
         std::sort(o.users.begin(), o.users.end(), [](const ObjectUser& a, const ObjectUser& b) { return a.pid < b.pid; });
+        if (name != snap.object_names.end())
+            o.label = named_label(o.mechanism, name->second);
+        else if (o.mechanism == MECH_MMAP_ANON)
+            o.label = fmt("anon-shared@%d", anon_creator(snap, o.users));
+        else
+            o.label = object_label(o.mechanism, o.object);
+        if (o.mechanism == MECH_SYSV_SHM) o.inode = o.object;  // the segment's shmem inode is its id
+        else if (is_mapping_mechanism(o.mechanism)) o.inode = ipc_mapping_id_inode(o.object);
         if (o.mechanism == MECH_SIGNAL) {
             // The object is the receiver: each sender -> that pid.
             for (const auto& u : o.users)
@@ -121,14 +162,15 @@ CommMap build_comm_map(const Snapshot& snap) {
                         map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, std::min(w.use.bytes_in, r.use.bytes_out),
                                              w.use.calls + r.use.calls, true});
                     else if (!data && w.pid < r.pid)
-                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, 0, w.use.calls + r.use.calls, false});
+                        map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, 0, w.use.calls + r.use.calls, false,
+                                             w.use.page_faults, r.use.page_faults, w.use.sync_calls + r.use.sync_calls});
                 }
         }
         map.objects.push_back(std::move(o));
     }
     auto calls = [](const SharedObject& o) {
         uint64_t n = 0;
-        for (const auto& u : o.users) n += u.use.calls;
+        for (const auto& u : o.users) n += u.use.calls + u.use.sync_calls + u.use.page_faults;
         return n;
     };
     std::stable_sort(map.objects.begin(), map.objects.end(), [&](const SharedObject& a, const SharedObject& b) { return calls(a) > calls(b); });
@@ -141,11 +183,19 @@ CommMap build_comm_map(const Snapshot& snap) {
 namespace {
 
 void merge_into(Link& into, const Link& from) {
+    bool new_object = false;
     for (const auto& o : from.objects)
-        if (std::find(into.objects.begin(), into.objects.end(), o) == into.objects.end()) into.objects.push_back(o);
+        if (std::find(into.objects.begin(), into.objects.end(), o) == into.objects.end()) {
+            into.objects.push_back(o);
+            new_object = true;
+        }
+    // The hub (right) faulted once in an object all the group's members share: count it once.
+    if (new_object) into.faults_right += from.faults_right;
     into.bytes_right += from.bytes_right;
     into.bytes_left += from.bytes_left;
     into.calls += from.calls;
+    into.sync_calls += from.sync_calls;
+    into.faults_left += from.faults_left;
     into.to_right = into.to_right || from.to_right;
     into.to_left = into.to_left || from.to_left;
     into.shared = into.shared || from.shared;
@@ -163,6 +213,8 @@ Link reversed(const Link& l) {
     r.bytes_left = l.bytes_right;
     r.to_right = l.to_left;
     r.to_left = l.to_right;
+    r.faults_left = l.faults_right;
+    r.faults_right = l.faults_left;
     return r;
 }
 
@@ -183,6 +235,9 @@ std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
         if (std::find(l.objects.begin(), l.objects.end(), object) == l.objects.end()) {
             l.objects.push_back(object);
             l.calls += e.calls;  // both ends' calls on the object, the same on both of its edges
+            l.sync_calls += e.sync_calls;
+            l.faults_left += forward ? e.from_faults : e.to_faults;
+            l.faults_right += forward ? e.to_faults : e.from_faults;
         }
         if (!e.directed)
             l.shared = true;
@@ -222,6 +277,7 @@ std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
             Link folded = members.front();
             folded.objects.clear();
             folded.bytes_right = folded.bytes_left = folded.calls = 0;
+            folded.faults_left = folded.faults_right = folded.sync_calls = 0;
             folded.to_right = folded.to_left = folded.shared = false;
             folded.left.clear();
             for (const auto& m : members) {
@@ -234,7 +290,8 @@ std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
     }
     std::stable_sort(links.begin(), links.end(), [](const Link& a, const Link& b) {
         const uint64_t ba = a.bytes_right + a.bytes_left, bb = b.bytes_right + b.bytes_left;
-        return ba != bb ? ba > bb : a.calls > b.calls;
+        const uint64_t ca = a.calls + a.sync_calls + a.faults_left + a.faults_right, cb = b.calls + b.sync_calls + b.faults_left + b.faults_right;
+        return ba != bb ? ba > bb : ca > cb;
     });
     return links;
 }

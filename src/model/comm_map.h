@@ -21,9 +21,15 @@ struct ObjectUser {
 struct SharedObject {
     Mechanism mechanism = MECH_NONE;
     uint64_t object = 0;
-    std::string label;  // "pipe:[56789]", "tcp:127.0.0.1:5000<->41234", "sysv_msg:id 32768", …
+    std::string label;  // "pipe:[56789]", "tcp:127.0.0.1:5000<->41234", "sysv_msg:id 32768", "memfd:ring", …
     std::vector<ObjectUser> users;
+    // A shared mapping's object (SysV segment, POSIX shm or memfd, file, shared anonymous
+    // memory): its inode, for joins with /proc/PID/maps; 0 for other objects.
+    uint64_t inode = 0;
 };
+
+// The mechanisms whose objects are shared mappings: their edges carry faults per side.
+bool is_mapping_mechanism(Mechanism m);
 
 struct Edge {
     pid_t from = 0, to = 0;
@@ -34,6 +40,8 @@ struct Edge {
     uint64_t bytes = 0;   // payload that went from `from` to `to` (0 for objects without data)
     uint64_t calls = 0;   // calls both ends made on the object
     bool directed = true; // false: both used the object (semaphores, segments) but no data flowed
+    uint64_t from_faults = 0, to_faults = 0;  // page faults of each side in its mappings of the object
+    uint64_t sync_calls = 0;                  // shared futex calls of both sides on words inside it
 };
 
 struct CommMap {
@@ -56,6 +64,8 @@ struct Link {
     uint64_t calls = 0;                        // calls on these objects by the processes of the link
     bool to_right = false, to_left = false;    // a directed edge went that way
     bool shared = false;                       // an undirected edge (no data through calls)
+    uint64_t faults_left = 0, faults_right = 0;  // faults on shared mappings, by the left / right side
+    uint64_t sync_calls = 0;                     // shared futex calls on those mappings
 };
 
 CommMap build_comm_map(const Snapshot& snap);

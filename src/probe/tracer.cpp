@@ -164,16 +164,14 @@ Snapshot Tracer::snapshot() const {
             ProcMechStats& out = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
             for (const auto& v : per_cpu)
                 out += ProcMechStats{v.page_faults,          v.copy_faults,  v.voluntary_switches,
-                                     v.involuntary_switches, v.signals_sent, v.signals_delivered};
+                                     v.involuntary_switches, v.signals_sent, v.signals_delivered,
+                                     v.all_syscalls, v.mmap_private_file, v.mmap_private_anon, v.mmap_shared, v.munmaps,
+                                     v.mprotects, v.mremaps, v.file_faults};
         });
     for_each_percpu<object_key, object_stats>(
         bpf_map__fd(skel_->maps.objects), [&](const object_key& k, const std::vector<object_stats>& per_cpu) {
             ObjectStats& out = snap.objects[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.object}];
-            for (const auto& v : per_cpu) {
-                out.calls += v.calls;
-                out.bytes_in += v.bytes_in;
-                out.bytes_out += v.bytes_out;
-            }
+            for (const auto& v : per_cpu) out += ObjectStats{v.calls, v.bytes_in, v.bytes_out, v.page_faults, v.sync_calls};
         });
     // Parts from the file up: the path is them in reverse, "…" when the walk stopped short.
     for_each<object_key, object_name>(bpf_map__fd(skel_->maps.object_names), [&](const object_key& k, const object_name& n) {

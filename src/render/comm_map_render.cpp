@@ -47,7 +47,12 @@ Reading reading(const Link& l) {
     const Link& k = r.link;
     // A group on the left that only receives keeps its place: its arrow points at it.
     r.arrow = r.both_ways ? "<->" : k.to_right ? "->" : "<-";
-    if (k.bytes_right + k.bytes_left == 0)
+    if (k.faults_left + k.faults_right + k.sync_calls > 0) {
+        // A shared mapping: what each side faulted in it, and the synchronisation beside it.
+        r.amount = fmt("%llu / %llu faults", static_cast<unsigned long long>(k.faults_left), static_cast<unsigned long long>(k.faults_right));
+        if (k.sync_calls) r.amount += fmt(", %llu futex calls", static_cast<unsigned long long>(k.sync_calls));
+        if (k.calls) r.amount += fmt(", %llu calls", static_cast<unsigned long long>(k.calls));
+    } else if (k.bytes_right + k.bytes_left == 0)
         r.amount = fmt("%llu calls", static_cast<unsigned long long>(k.calls));
     else if (!r.both_ways)
         r.amount = format_bytes(static_cast<double>(k.to_right ? k.bytes_right : k.bytes_left));
@@ -91,14 +96,18 @@ nlohmann::ordered_json comm_map_json(const CommMap& map) {
         node(e.from, e.from_comm);
         node(e.to, e.to_comm);
         edges.push_back({{"from", e.from}, {"to", e.to}, {"mechanism", std::string(mechanism_key(e.mechanism))}, {"object", e.via},
-                         {"bytes", e.bytes}, {"calls", e.calls}, {"directed", e.directed}});
+                         {"bytes", e.bytes}, {"calls", e.calls}, {"directed", e.directed}, {"from_faults", e.from_faults},
+                         {"to_faults", e.to_faults}, {"sync_calls", e.sync_calls}});
     }
     for (const auto& o : map.objects) {
         nlohmann::ordered_json users = nlohmann::ordered_json::array();
         for (const auto& u : o.users)
             users.push_back({{"pid", u.pid}, {"comm", u.comm}, {"calls", u.use.calls}, {"bytes_to_kernel", u.use.bytes_in},
-                             {"bytes_from_kernel", u.use.bytes_out}});
-        objects.push_back({{"object", o.label}, {"mechanism", std::string(mechanism_key(o.mechanism))}, {"users", users}});
+                             {"bytes_from_kernel", u.use.bytes_out}, {"page_faults", u.use.page_faults}, {"sync_calls", u.use.sync_calls}});
+        nlohmann::ordered_json obj = {{"object", o.label}, {"mechanism", std::string(mechanism_key(o.mechanism))}};
+        if (is_mapping_mechanism(o.mechanism)) obj["inode"] = o.inode;
+        obj["users"] = users;
+        objects.push_back(std::move(obj));
     }
     return {{"nodes", nodes}, {"edges", edges}, {"objects", objects}};
 }

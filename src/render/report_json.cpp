@@ -1,5 +1,7 @@
 #include "render/report_json.h"
 
+#include <algorithm>
+
 #include "common/mechanisms.h"
 #include "common/tool_info.h"
 
@@ -101,6 +103,24 @@ nlohmann::ordered_json tool_to_json() {
     return {{"name", "ipctrace"}, {"version", t.version}, {"commit", t.commit}, {"libbpf", t.libbpf}, {"kernel", t.kernel}};
 }
 
+// Every syscall the processes made, IPC or not (kept on the "other" row's events).
+static uint64_t all_syscalls(const MechanismTable& table) {
+    const auto other = table.find(MECH_NONE);
+    return other != table.end() ? other->second.events.all_syscalls : 0;
+}
+
+// The memory-mapping calls and faults of every kind, IPC or not, from the "other" row (where
+// the kernel keeps them) and the faults of every mechanism.
+static nlohmann::ordered_json memory_mappings(const MechanismTable& table) {
+    ProcMechStats all;
+    for (const auto& [mech, m] : table) all += m.events;
+    return {{"mmap", {{"private_file", all.mmap_private_file}, {"private_anon", all.mmap_private_anon}, {"shared", all.mmap_shared}}},
+            {"munmap", all.munmaps},
+            {"mprotect", all.mprotects},
+            {"mremap", all.mremaps},
+            {"page_faults", {{"file_backed", all.file_faults}, {"anonymous", all.page_faults - std::min(all.page_faults, all.file_faults)}}}};
+}
+
 nlohmann::ordered_json report_to_json(const Report& report) {
     json doc = {{"schema_version", kSchemaVersion},
                 {"tool", tool_to_json()},
@@ -130,6 +150,8 @@ nlohmann::ordered_json report_to_json(const Report& report) {
         if (file != report.mechanisms.end()) doc["file_io"] = mechanism_to_json(file->second);
     }
 
+    doc["all_syscalls"] = all_syscalls(report.mechanisms);
+    doc["memory_mappings"] = memory_mappings(report.mechanisms);
     json processes = json::array();
     for (const auto& p : report.processes) {
         // A folded row (trace --keep-exited) is many exited processes: no pid of its own.
@@ -138,6 +160,8 @@ nlohmann::ordered_json report_to_json(const Report& report) {
                     {"comm", p.info.comm},
                     {"exited", p.info.exited}};
         if (p.info.folded) row["folded"] = p.info.folded;
+        row["all_syscalls"] = all_syscalls(p.mechanisms);
+        row["memory_mappings"] = memory_mappings(p.mechanisms);
         row["mechanisms"] = mechanisms_to_json(p.mechanisms, report.include_file_io);
         processes.push_back(std::move(row));
     }

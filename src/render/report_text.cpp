@@ -1,5 +1,7 @@
 #include "render/report_text.h"
 
+#include <algorithm>
+
 #include <cinttypes>
 #include <cstdarg>
 #include <cstdio>
@@ -45,6 +47,29 @@ std::string per_message(uint64_t value, uint64_t messages) {
     return fmt("%.2f", static_cast<double>(value) / static_cast<double>(messages));
 }
 
+// The syscalls counted as IPC: every mechanism's but "other", and regular files' only when
+// file I/O counts as IPC.
+uint64_t ipc_syscalls(const Report& report) {
+    uint64_t n = 0;
+    for (const auto& [mech, m] : report.mechanisms)
+        if (mech != MECH_NONE && (mech != MECH_FILE || report.include_file_io)) n += m.calls.count;
+    return n;
+}
+
+// Every mapping call, IPC or not: the loader's private file mappings, private and shared
+// anonymous memory, apart; the shared ones' IPC is in the rows above.
+void memory_mappings(std::string& out, const Report& report) {
+    ProcMechStats all;
+    for (const auto& [mech, m] : report.mechanisms) all += m.events;
+    const uint64_t maps = all.mmap_private_file + all.mmap_private_anon + all.mmap_shared;
+    if (maps + all.munmaps + all.mprotects + all.mremaps == 0) return;
+    out += fmt("Memory mappings (not IPC unless shared): mmap %" PRIu64 " (private file %" PRIu64 ", private anonymous %" PRIu64
+               ", shared %" PRIu64 "), munmap %" PRIu64 ", mprotect %" PRIu64 ", mremap %" PRIu64 "; page faults %" PRIu64
+               " file-backed, %" PRIu64 " anonymous.\n",
+               maps, all.mmap_private_file, all.mmap_private_anon, all.mmap_shared, all.munmaps, all.mprotects, all.mremaps,
+               all.file_faults, all.page_faults - std::min(all.page_faults, all.file_faults));
+}
+
 // One row per mechanism; the per-message columns only when there are messages (a `run`).
 void mechanism_rows(std::string& out, const Report& report, uint64_t messages) {
     out += fmt("\n%-12s %10s", "MECHANISM", "SYSCALLS");
@@ -52,11 +77,14 @@ void mechanism_rows(std::string& out, const Report& report, uint64_t messages) {
     out += fmt(" %11s %11s", "TO KERNEL", "FROM KERNEL");
     if (messages) out += fmt(" %9s", "COPY/MSG");
     out += fmt(" %8s %8s %15s %12s\n", "FAULTS", "COPYFLT", "CTXSW vol/inv", "TIME IN CALLS");
+    const uint64_t ipc = ipc_syscalls(report);
     for (const auto& [mech, m] : report.mechanisms) {
         if (mech == MECH_FILE && !report.include_file_io) continue;
         const std::string label = mech == MECH_NONE ? "(not IPC)" : std::string(mechanism_key(mech));
         const uint64_t copied = m.calls.bytes_in + m.calls.bytes_out;
-        out += fmt("%-12s %10" PRIu64, label.c_str(), m.calls.count);
+        // Not IPC: every syscall the processes made (all_syscalls, traced) but the IPC ones.
+        const uint64_t calls = mech == MECH_NONE && m.events.all_syscalls > ipc ? m.events.all_syscalls - ipc : m.calls.count;
+        out += fmt("%-12s %10" PRIu64, label.c_str(), calls);
         if (messages) out += fmt(" %7s", per_message(m.calls.count, messages).c_str());
         out += fmt(" %11s %11s", format_bytes(static_cast<double>(m.calls.bytes_in)).c_str(),
                    format_bytes(static_cast<double>(m.calls.bytes_out)).c_str());
@@ -122,6 +150,7 @@ std::string report_to_text(const Report& report) {
                        format_bytes(static_cast<double>(file->second.calls.bytes_in)).c_str(),
                        format_bytes(static_cast<double>(file->second.calls.bytes_out)).c_str());
     }
+    memory_mappings(out, report);
     const uint64_t lost = report.lost_events();
     out += fmt("Lost events: %" PRIu64 "%s\n", lost, lost ? " (the counts above are lower bounds)" : "");
     if (!report.self_cost.empty()) {

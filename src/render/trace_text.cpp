@@ -89,6 +89,14 @@ std::string trace_to_text(const TraceReport& t) {
         out += (end.empty() ? "" : "; " + end) + "\n";
     }
     out += report_to_text(t.report);
+    if (const auto other = t.report.mechanisms.find(MECH_NONE); other != t.report.mechanisms.end() && other->second.events.all_syscalls) {
+        uint64_t ipc = 0;
+        for (const auto& [mech, m] : t.report.mechanisms)
+            if (mech != MECH_NONE && (mech != MECH_FILE || t.report.include_file_io)) ipc += m.calls.count;
+        const uint64_t all = other->second.events.all_syscalls;
+        out += fmt("Syscalls: %" PRIu64 " in all, %" PRIu64 " of them IPC (%.1f%%).\n", all, ipc,
+                   100.0 * static_cast<double>(ipc) / static_cast<double>(all));
+    }
     // The process tables overflowed: say which, and what to do about it.
     const std::string sized = t.max_procs ? fmt(" (--max-procs %u)", t.max_procs) : "";
     if (const uint64_t n = t.report.drops[DROP_TARGETS_FULL])
