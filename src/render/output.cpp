@@ -74,7 +74,7 @@ void write_all(int fd, const std::string& text, const std::string& where) {
 
 Output::Output(const std::string& path, FILE* standard, Kind kind) : path_(path), kind_(kind) {
     if (path.empty() || path == "-") {
-        std::fflush(standard);  // what stdio holds goes first; from here on, whole writes
+        standard_ = standard;
         fd_ = fileno(standard);
         where_ = standard == stderr ? "stderr" : "stdout";
         return;
@@ -87,6 +87,7 @@ Output::Output(const std::string& path, FILE* standard, Kind kind) : path_(path)
             open_in_place(false);
             return;
         }
+        if (S_ISDIR(st.st_mode)) fail(path, std::strerror(EISDIR));  // what open() would have said
         if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
         mode_ = st.st_mode & 07777;
         keep_mode_ = true;
@@ -174,6 +175,7 @@ Output::~Output() {
 
 void Output::write(const std::string& text) {
     written_ = true;
+    if (standard_) std::fflush(standard_);  // what stdio holds goes first; the report in whole writes
     if (temp_.empty()) {  // stdout, a FIFO, a device, or Lines
         if (truncate_) {
             truncate_ = false;

@@ -36,6 +36,7 @@ private:
     void replace_file();
     std::string path_, where_;
     Kind kind_;
+    FILE* standard_ = nullptr;  // stdout or stderr, else nullptr
     int fd_ = -1;
     bool own_fd_ = false;
     std::string temp_;        // Document to a regular file: the temporary file, "" otherwise

@@ -10,7 +10,7 @@
 // - SIGKILL at random moments around the final write, with an existing -o file: the file is
 //   the old document or a complete new one, never empty or partial; no temporary stays.
 // - The traced command starts with the signal dispositions and mask ipctrace was given.
-// Each case repeats (kRuns) to catch a race; the seed of the random ones is printed and
+// Each case repeats (kRuns, kSenderRuns) to catch a race; the seed of the random ones is printed and
 // IPCTRACE_TEST_SEED=N replays it.
 #include "trace_stopped.h"
 
@@ -103,7 +103,11 @@ protected:
         const int want = t == Target::Pids || t == Target::All ? 0 : 128 + sig;
         EXPECT_EQ(WEXITSTATUS(status), want) << err;
         const std::string text = read_text(report);
-        ASSERT_FALSE(text.empty()) << "no report in " << report << "\n" << err;
+        std::string temps;
+        for (const auto& t : temporaries_of(report)) temps += " " + t;
+        struct stat st {};
+        ASSERT_FALSE(text.empty()) << "no report in " << report << (lstat(report.c_str(), &st) == 0 ? " (empty)" : " (absent)")
+                                   << ", temporaries:" << temps << "\n" << err;
         const SchemaVerdict v = validate_file(report);
         EXPECT_TRUE(v.valid) << v.message;
         const json doc = json::parse(text, nullptr, false);
@@ -165,7 +169,8 @@ protected:
     std::vector<std::string> cleanup_;
 };
 
-constexpr int kRuns = 20;
+constexpr int kRuns = 20;      // bursts, SIGKILL
+constexpr int kSenderRuns = 12;  // per target and sender: 48 stops per target
 constexpr int kRunRuns = 8;  // `run`: ~2.5 s each
 
 struct Case {
@@ -178,7 +183,7 @@ void PrintTo(const Case& c, std::ostream* os) { *os << case_label(c); }
 class RepeatedSignalsFrom : public RepeatedSignals, public ::testing::WithParamInterface<Case> {};
 
 TEST_P(RepeatedSignalsFrom, EveryRunLeavesACompleteReport) {
-    run_sender(GetParam().target, GetParam().sender, GetParam().target == Target::Run ? kRunRuns : kRuns);
+    run_sender(GetParam().target, GetParam().sender, GetParam().target == Target::Run ? kRunRuns : kSenderRuns);
 }
 
 std::vector<Case> all_cases() {
