@@ -92,8 +92,19 @@ protected:
     bool wait_tracing(Background& b, Target t) {
         // trace -p/--all say so; a command or a run's roles exist once the probes are attached.
         if (t == Target::Pids || t == Target::All) return wait_for_stderr(b, "ipctrace: tracing");
+        if (t == Target::Command) {
+            // The command itself, exec'd. Counting processes was not enough: it once counted two
+            // while ipctrace was still starting, and the signal came before its handlers existed.
+            auto sleeping = [&] {
+                track_descendants(b);
+                for (const auto& p : descendants_of(b.pid()))
+                    if (readlink_str("/proc/" + std::to_string(p.pid) + "/exe").ends_with("/sleep")) return true;
+                return false;
+            };
+            return eventually([&] { return sleeping() || !b.running(); }, 15s, 2ms) && b.running();
+        }
         const bool wrapped = readlink_str("/proc/" + std::to_string(b.pid()) + "/exe").find("timeout") != std::string::npos;
-        const size_t below = (wrapped ? 1 : 0) + (t == Target::Run ? 2 : 1);
+        const size_t below = (wrapped ? 1 : 0) + 2;  // the run's two roles
         return wait_for_descendants(b, below);
     }
 
@@ -148,15 +159,18 @@ protected:
             argv.insert(argv.begin(), wrap.begin(), wrap.end());
             started_.push_back(std::make_unique<Background>(argv));
             Background& b = *started_.back();
+            std::string at_signal;  // the processes below `b` when it was signalled
             if (s == Sender::SigintToTimeout || s == Sender::Group) {
                 ASSERT_TRUE(wait_tracing(b, t)) << b.err();
                 track_descendants(b);
+                for (const auto& p : descendants_of(b.pid()))
+                    at_signal += " " + std::to_string(p.pid) + ":" + readlink_str("/proc/" + std::to_string(p.pid) + "/exe");
                 s == Sender::Group ? b.signal_group(SIGINT) : b.signal(SIGINT);
             } else {
                 eventually([&] { track_descendants(b); return !b.running(); }, Ms(2500), 2ms);
             }
             ASSERT_TRUE(wait_for_end(b)) << "still running 15 s after the signal";
-            check_report(t, sig, b.status(), report, b.err());
+            check_report(t, sig, b.status(), report, b.err() + (at_signal.empty() ? "" : "\nsignalled with below it:" + at_signal));
             unlink(report.c_str());
             EXPECT_TRUE(temporaries_of(report).empty()) << "a temporary file was left beside " << report;
             started_.pop_back();
