@@ -1,10 +1,8 @@
 // `ipctrace trace`: the IPC of software ipctrace did not write — running processes (-p), a
 // command it runs (-- CMD), a cgroup, or the whole system — reported per mechanism and per
 // process. See docs/trace.md.
-#include <signal.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstring>
 #include <optional>
 
@@ -24,35 +22,6 @@
 
 namespace ipctrace {
 namespace {
-
-// From the start of `trace` until the trace begins, SIGINT, SIGTERM and SIGHUP only set the
-// stop flag (those ipctrace was started ignoring stay ignored): a signal while the options are
-// checked or the -o file is created ends ipctrace with one line, and the file it created is
-// removed, instead of the default action leaving an empty file. restore() puts back the
-// dispositions ipctrace was started with before run_trace, which takes the signals over and
-// gives a command the original ones.
-class EarlyStopSignals {
-public:
-    EarlyStopSignals() {
-        for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], nullptr, &old_[i]);
-        install_stop_handlers();
-        for (size_t i = 0; i < kSignals.size(); ++i)
-            if (old_[i].sa_handler == SIG_IGN) sigaction(kSignals[i], &old_[i], nullptr);
-    }
-    ~EarlyStopSignals() { restore(); }
-    EarlyStopSignals(const EarlyStopSignals&) = delete;
-    EarlyStopSignals& operator=(const EarlyStopSignals&) = delete;
-    void restore() {
-        if (restored_) return;
-        for (size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &old_[i], nullptr);
-        restored_ = true;
-    }
-
-private:
-    static constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGHUP};
-    std::array<struct sigaction, 3> old_{};
-    bool restored_ = false;
-};
 
 class TraceCommand : public Command {
 public:
@@ -103,7 +72,10 @@ public:
     }
 
     int execute(const GlobalOptions& global) override {
-        EarlyStopSignals early_stop;
+        // From here on SIGINT, SIGTERM and SIGHUP only set the stop flag, until ipctrace exits
+        // (stop_signals.h): one while the options are checked or the -o file is opened ends
+        // ipctrace with one line; one while tracing ends the trace; more only hurry it.
+        install_stop_handlers();
         auto checked = check_trace_options(text_, getpid());
         if (!checked) return report_error(ExitCode::BadInput, checked.error());
         TraceSettings settings = std::move(checked).value();
@@ -114,7 +86,7 @@ public:
         std::optional<Output> out, dot, html;
         try {
             // As strace -c: a command's stdout is its own, the report goes to stderr (or -o).
-            out.emplace(output_, command ? stderr : stdout);
+            out.emplace(output_, command ? stderr : stdout, settings.interval_s ? Output::Kind::Lines : Output::Kind::Document);
             if (!dot_.empty()) dot.emplace(dot_);
             if (!html_.empty()) html.emplace(html_);
         } catch (const std::exception& e) {
@@ -152,9 +124,6 @@ public:
             print(t);
         };
 
-        // After restore() a signal takes its default action until run_trace handles it: a few
-        // instructions, with nothing loaded yet.
-        early_stop.restore();
         if (stop_requested())
             return report_error(signal_exit_code(stop_signal()), command ? "interrupted before tracing began: the command was not started"
                                                              : "interrupted before tracing began: nothing was traced");
@@ -187,6 +156,7 @@ public:
         } catch (const std::exception& e) {
             return report_error(ExitCode::Failure, e.what());
         }
+        if (command && !outcome.command_status) return signal_exit_code(stop_signal());  // repeated signals: not waited for
         return command && outcome.command_status ? outcome.command_status->shell_code() : 0;
     }
 

@@ -30,6 +30,9 @@ constexpr uint64_t kRecheckNs = 100'000'000;
 // once more (its final context switch) after the exit tracepoint.
 constexpr uint64_t kHarvestNs = 1'000'000'000;
 constexpr uint64_t kReclaimAgeNs = 1'000'000'000;
+// -- CMD: after a second stop signal, how long the command still has to end before ipctrace
+// stops waiting for it and writes the report without its exit status (a third: at once).
+constexpr uint64_t kHurryGraceNs = 1'000'000'000;
 
 uint64_t now_ns() {
     timespec ts{};
@@ -180,9 +183,12 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
         attached = false;
     };
 
+    const int signals_before = stop_count();  // trace_command stopped on any earlier one
+    uint64_t give_up = kNever;                // -- CMD, hurried: stop waiting for the command then
     while (true) {
         uint64_t wake = attached ? std::min({deadline, intervals.next_deadline(), next_harvest}) : kNever;
         if (pids) wake = std::min(wake, pids->next_check());
+        wake = std::min(wake, give_up);
         const uint64_t before = now_ns();
         signals.wait(fds, wake == kNever ? std::nullopt : std::optional<long long>(wake > before ? wake - before : 0));
         const uint64_t now = now_ns();
@@ -197,6 +203,18 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
                     if (attached) out.reason = StopReason::CommandExited;
                     break;
                 }
+            }
+            // Repeated stop signals (timeout, systemd, kill -PGID): the user wants the report,
+            // not the command's end. It is killed when the session ends (~SpawnedCommand).
+            const int hurried = stop_count() - signals_before;
+            if (hurried >= 2 && give_up == kNever) give_up = hurried >= 3 ? now : now + kHurryGraceNs;
+            if (hurried >= 3) give_up = std::min(give_up, now);
+            if (now >= give_up) {
+                if (attached) {
+                    out.reason = StopReason::Signal;
+                    out.signal = signals.last_signal();
+                }
+                break;
             }
         } else if (stop_requested()) {
             out.reason = StopReason::Signal;

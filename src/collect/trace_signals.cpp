@@ -8,21 +8,9 @@
 #include "collect/stop_signals.h"
 
 namespace ipctrace {
-namespace {
-
-// Written by the Forward handler, read by the loop (only while the signals are blocked).
-volatile sig_atomic_t g_last_signal = 0;
-volatile sig_atomic_t g_to_forward[NSIG] = {};
-
-void on_forwarded_signal(int sig, siginfo_t* info, void*) {
-    g_last_signal = sig;
-    // SI_KERNEL: sent by the tty to the whole foreground process group, the command included.
-    if (info == nullptr || info->si_code != SI_KERNEL) g_to_forward[sig] = 1;
-}
-
-}  // namespace
 
 TraceSignals::TraceSignals(Mode mode) : mode_(mode) {
+    install_stop_handlers();  // saves the original state first, if nothing did yet
     signals_ = {SIGINT, SIGTERM, SIGHUP};
     if (mode == Mode::Forward) signals_.push_back(SIGQUIT);
     sigset_t blocked;
@@ -31,25 +19,19 @@ TraceSignals::TraceSignals(Mode mode) : mode_(mode) {
     sigprocmask(SIG_BLOCK, &blocked, &old_mask_);
     wait_mask_ = old_mask_;
     for (int sig : signals_) sigdelset(&wait_mask_, sig);
+    if (mode == Mode::Stop) return;
 
-    for (size_t i = 0; i < signals_.size(); ++i) sigaction(signals_[i], nullptr, &old_actions_[i]);
-    if (mode == Mode::Stop) {
-        install_stop_handlers();
-        return;
-    }
+    handle_quit_signal();
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
     sigaction(SIGCHLD, &dfl, &old_sigchld_);
-
-    struct sigaction sa {};
-    sa.sa_sigaction = on_forwarded_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    for (int sig : signals_) sigaction(sig, &sa, nullptr);
 }
 
-TraceSignals::~TraceSignals() { restore_original(); }
+TraceSignals::~TraceSignals() {
+    if (mode_ == Mode::Forward) sigaction(SIGCHLD, &old_sigchld_, nullptr);
+    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);  // a pending stop signal now only meets its handler
+}
 
 void TraceSignals::wait(std::vector<pollfd>& fds, std::optional<long long> timeout_ns) const {
     timespec ts{};
@@ -66,10 +48,7 @@ void TraceSignals::wait(std::vector<pollfd>& fds, std::optional<long long> timeo
 std::vector<int> TraceSignals::take_signals_to_forward() {
     std::vector<int> out;
     for (int sig : signals_)
-        if (g_to_forward[sig]) {
-            g_to_forward[sig] = 0;
-            out.push_back(sig);
-        }
+        if (take_to_forward(sig)) out.push_back(sig);
     return out;
 }
 
@@ -77,16 +56,14 @@ void TraceSignals::command_started() const {
     if (mode_ != Mode::Forward) return;
     sigset_t pending;
     if (sigpending(&pending) != 0) return;
+    // The next wait delivers it to the handler (and the count); pass it on even if the
+    // terminal sent it.
     for (int sig : signals_)
-        if (sigismember(&pending, sig) == 1) g_to_forward[sig] = 1;
+        if (sigismember(&pending, sig) == 1) mark_to_forward(sig);
 }
 
-int TraceSignals::last_signal() const { return mode_ == Mode::Stop ? stop_signal() : g_last_signal; }
+int TraceSignals::last_signal() const { return stop_signal(); }
 
-void TraceSignals::restore_original() const noexcept {
-    for (size_t i = 0; i < signals_.size(); ++i) sigaction(signals_[i], &old_actions_[i], nullptr);
-    if (mode_ == Mode::Forward) sigaction(SIGCHLD, &old_sigchld_, nullptr);
-    sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
-}
+void TraceSignals::restore_original() const noexcept { restore_original_signals(); }
 
 }  // namespace ipctrace

@@ -4,12 +4,15 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "render/output.h"
 #include "subprocess.h"
@@ -137,6 +140,64 @@ TEST_F(OutputFile, KernelFilesDirectoriesAndMissingDirectoriesAreRefused) {
     }
     EXPECT_NE(open_error("/proc/self/comm").find("kernel file"), std::string::npos);
     EXPECT_EQ(read_file("/proc/self/comm").find("report"), std::string::npos);
+}
+
+// Issue 13: the report takes the name by rename() from a temporary beside it, which keeps the
+// replaced file's mode; nothing but the report remains in the directory.
+TEST_F(OutputFile, ReplacedAtomicallyKeepingTheModeLeavingNoTemporary) {
+    const std::string p = path("report.json");
+    write_file(p, "old\n");
+    ASSERT_EQ(chmod(p.c_str(), 0640), 0);
+    struct stat old {};
+    ASSERT_EQ(stat(p.c_str(), &old), 0);
+    {
+        Output out(p);
+        std::vector<std::string> names;
+        for (const auto& e : std::filesystem::directory_iterator(dir_)) names.push_back(e.path().filename());
+        EXPECT_EQ(names.size(), 2u) << "the report and its temporary while the run goes on";
+        EXPECT_EQ(read_file(p), "old\n") << "the old report stays until the new one is complete";
+        out.write("new\n");
+    }
+    struct stat st {};
+    ASSERT_EQ(stat(p.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+    EXPECT_NE(st.st_ino, old.st_ino) << "a new file took the name";
+    EXPECT_EQ(read_file(p), "new\n");
+    size_t entries = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_)) entries += e.exists() ? 1 : 0;
+    EXPECT_EQ(entries, 1u) << "a temporary was left";
+}
+
+// A run killed by SIGKILL leaves its temporary: the next run writing that file removes it
+// (its pid is gone); one of a process still running is left alone.
+TEST_F(OutputFile, ATemporaryOfAKilledRunIsRemovedByTheNext) {
+    const std::string p = path("r.json");
+    const pid_t dead = fork();
+    ASSERT_GE(dead, 0);
+    if (dead == 0) _exit(0);
+    ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+    const std::string stale = path(".r.json.ipctrace-" + std::to_string(dead) + ".tmp");
+    const std::string live = path(".r.json.ipctrace-" + std::to_string(getppid()) + ".tmp");
+    write_file(stale, "half a rep");
+    write_file(live, "another run's");
+    {
+        Output out(p);
+        out.write("{}\n");
+    }
+    EXPECT_FALSE(exists(stale));
+    EXPECT_TRUE(exists(live));
+    EXPECT_EQ(read_file(p), "{}\n");
+}
+
+// -i (NDJSON): records are appended to the file itself as they come, each in one write.
+TEST_F(OutputFile, LinesAreAppendedToTheFileAsTheyCome) {
+    const std::string p = path("intervals.ndjson");
+    write_file(p, "an older, longer file's contents\n");
+    Output out(p, stdout, Output::Kind::Lines);
+    out.write("{\"interval\": 0}\n");
+    EXPECT_EQ(read_file(p), "{\"interval\": 0}\n") << "the old contents go at the first record";
+    out.write("{\"interval\": 1}\n");
+    EXPECT_EQ(read_file(p), "{\"interval\": 0}\n{\"interval\": 1}\n");
 }
 
 TEST_F(OutputFile, DevNullAndStdoutAreFine) {
