@@ -74,8 +74,14 @@ std::string object_label(Mechanism m, uint64_t object) {
             if (ipc_inet_id_is_connection(object))
                 return fmt("%s:port %llu<->%llu", key.c_str(), ipc_inet_id_low_port(object), ipc_inet_id_high_port(object));
             return fmt("%s:[%llu]", key.c_str(), static_cast<unsigned long long>(object));
-        case MECH_SIGNAL:
-            return fmt("signal:to pid %llu", static_cast<unsigned long long>(object));
+        case MECH_SIGNAL: {
+            // kill(2)'s pid: a process, or (0, -1, -PGID) a group of them.
+            const auto pid = static_cast<pid_t>(object);
+            if (pid > 0) return fmt("signal:to pid %d", pid);
+            if (pid == 0) return "signal:to the sender's process group";
+            if (pid == -1) return "signal:to every process";
+            return fmt("signal:to process group %d", -pid);
+        }
         case MECH_UNIX_STREAM:
         case MECH_UNIX_DGRAM:
             // The socket inodes `ss -x` and /proc/PID/fd show: the pair, or a lone socket.
@@ -148,10 +154,12 @@ CommMap build_comm_map(const Snapshot& snap) {
         if (o.mechanism == MECH_SYSV_SHM) o.inode = o.object;  // the segment's shmem inode is its id
         else if (is_mapping_mechanism(o.mechanism)) o.inode = ipc_mapping_id_inode(o.object);
         if (o.mechanism == MECH_SIGNAL) {
-            // The object is the receiver: each sender -> that pid.
-            for (const auto& u : o.users)
-                map.edges.push_back({u.pid, static_cast<pid_t>(o.object), u.comm, comm_of(snap, static_cast<pid_t>(o.object)), o.mechanism,
-                                     o.object, o.label, 0, u.use.calls, true});
+            // The object is the receiver: each sender -> that pid. A group (kill(-PGID), 0, -1) is
+            // no process of the map: the object lists its senders, without an edge.
+            if (static_cast<pid_t>(o.object) > 0)
+                for (const auto& u : o.users)
+                    map.edges.push_back({u.pid, static_cast<pid_t>(o.object), u.comm, comm_of(snap, static_cast<pid_t>(o.object)),
+                                         o.mechanism, o.object, o.label, 0, u.use.calls, true});
         } else {
             bool data = false;
             for (const auto& u : o.users) data = data || u.use.bytes_in || u.use.bytes_out;

@@ -59,6 +59,20 @@ TEST(CommMap, EdgesFollowTheBytes) {
     EXPECT_EQ(map.objects.size(), 5u);  // the lone FIFO is an object, but no edge
 }
 
+// kill(-PGID), kill(0), kill(-1): the receiver is a group, not a process of the map.
+TEST(CommMap, ASignalToAProcessGroupIsAnObjectButNoEdge) {
+    Snapshot s = pipeline();
+    s.objects[{11, MECH_SIGNAL, static_cast<uint64_t>(-4242)}] = {1, 0, 0};  // grep: kill(-4242, …)
+    s.objects[{11, MECH_SIGNAL, 0}] = {1, 0, 0};                               // kill(0, …)
+    const CommMap map = build_comm_map(s);
+    EXPECT_EQ(map.edges.size(), 4u) << "only cut -> ps is a signal edge";
+    std::set<std::string> labels;
+    for (const auto& o : map.objects) labels.insert(o.label);
+    EXPECT_TRUE(labels.count("signal:to process group 4242"));
+    EXPECT_TRUE(labels.count("signal:to the sender's process group"));
+    for (const auto& n : comm_map_json(map)["nodes"]) EXPECT_GT(n["pid"].get<int>(), 0);
+}
+
 TEST(CommMap, TextJsonAndDot) {
     const CommMap map = build_comm_map(pipeline());
     const std::string text = comm_map_text(map, 2);
