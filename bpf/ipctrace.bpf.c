@@ -2,8 +2,11 @@
 /* ipctrace: where inter-process communication spends its time.
  *
  * Everything is aggregated here, in per-CPU maps; user space only reads the maps.
- * Only tp_btf programs: they need neither tracefs nor kprobes, and one sys_enter /
- * sys_exit pair driven by syscall_table.h covers every traced syscall.
+ * Only raw_tp programs: they need neither tracefs nor kprobes, one sys_enter / sys_exit pair
+ * driven by syscall_table.h covers every traced syscall, and unlike tp_btf they attach without
+ * libbpf loading the kernel's BTF (5+ MiB read and parsed: most of a tp_btf start-up). Their
+ * arguments are untyped u64s: the task is the current one (bpf_get_current_task_btf, typed),
+ * pt_regs is cast (KERNEL_CAST, a register move), the rest is read with BPF_CORE_READ.
  *
  * The helpers are split by concern into headers, all part of this one compilation unit
  * (one object, one skeleton); only the programs are here:
@@ -49,10 +52,11 @@ static __always_inline u32 log2_slot(u64 v)
 	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *raw_regs, long nr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
 	const struct syscall_rule *rule;
 	struct inflight *call;
 	u64 object = 0;
@@ -66,6 +70,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	if (!is_target_task(task, task->tgid, &call, true))
 		return 0;
 
+	regs = KERNEL_CAST(struct pt_regs, raw_regs);
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
 		return 0;
@@ -84,8 +89,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
@@ -124,28 +129,29 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
-		count_object(&key, rule, call, ret, regs);
+		count_object(&key, rule, call, ret, KERNEL_CAST(struct pt_regs, raw_regs));
 	return 0;
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(on_page_fault_user, unsigned long address)
 {
 	on_fault(address, false);
 	return 0;
 }
 
-SEC("tp_btf/page_fault_kernel")
-int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+SEC("raw_tp/page_fault_kernel")
+int BPF_PROG(on_page_fault_kernel, unsigned long address)
 {
 	on_fault(address, true);
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *raw_prev, struct task_struct *raw_next,
 	     unsigned int prev_state)
 {
+	struct task_struct *prev = bpf_get_current_task_btf(); /* the tracepoint fires before the switch */
 	u32 tgid = prev->tgid;
 	struct proc_mech_stats *s;
 	struct inflight *call;
@@ -163,9 +169,8 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	return 0;
 }
 
-SEC("tp_btf/signal_generate")
-int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
-	     int result)
+SEC("raw_tp/signal_generate")
+int BPF_PROG(on_signal_generate)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct proc_mech_stats *s;
@@ -178,8 +183,8 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct ta
 	return 0;
 }
 
-SEC("tp_btf/signal_deliver")
-int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(on_signal_deliver)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct proc_mech_stats *s;
@@ -193,10 +198,11 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 }
 
 /* Follow the traced tree: a child process of a target is a target from its first instruction. */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *raw_parent, struct task_struct *child)
 {
-	u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	struct task_struct *parent = bpf_get_current_task_btf(); /* fork runs in the parent */
+	u32 parent_tgid = parent->tgid, child_tgid = BPF_CORE_READ(child, tgid);
 	struct proc_info info = {};
 	u8 one = 1;
 
@@ -213,9 +219,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec)
 {
+	struct task_struct *p = bpf_get_current_task_btf(); /* exec's task is the current one */
 	u32 tgid = p->tgid;
 	struct proc_info *info;
 
@@ -228,9 +235,10 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_exit)
 {
+	struct task_struct *p = bpf_get_current_task_btf(); /* the exiting task is the current one */
 	u32 tgid = p->tgid;
 	struct proc_info *info;
 
