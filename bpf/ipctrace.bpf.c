@@ -228,7 +228,7 @@ int BPF_PROG(on_exec)
 
 	if (!is_target(tgid))
 		return 0;
-	remember_proc(tgid, p);
+	remember_proc(tgid);
 	info = bpf_map_lookup_elem(&procs, &tgid);
 	if (info)
 		BPF_CORE_READ_STR_INTO(&info->comm, p, comm);

@@ -51,7 +51,9 @@ static __always_inline void *kernel_cast(const void *ptr, u32 btf_id)
 							       : 0)
 #define KERNEL_CAST(type, ptr) ((type *)kernel_cast((void *)(ptr), KERNEL_BTF_ID(type)))
 /* The file behind fd. The task pointer is typed (bpf_get_current_task_btf), so the walk to
- * the fd table is plain loads; only the table slot needs a read (BTF does not type it). */
+ * the fd table is plain loads; only the table slot needs a read (BTF does not type it). The
+ * file stays untyped, a number the global classify_*_g functions can take: KERNEL_CAST it
+ * for plain loads. */
 static __always_inline struct file *file_of_fd(struct task_struct *task, unsigned long fd)
 {
 	struct files_struct *files = task->files;
@@ -64,7 +66,7 @@ static __always_inline struct file *file_of_fd(struct task_struct *task, unsigne
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
 	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
-	return file ? KERNEL_CAST(struct file, file) : NULL;
+	return file;
 }
 
 #endif /* IPCTRACE_TASK_H */
