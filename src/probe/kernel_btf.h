@@ -4,7 +4,8 @@
 // size of /sys/kernel/btf/vmlinux), the minimal BTF the build cut for the program (bpftool gen
 // min_core_btf, cmake/gen_kernel_btf.sh: a few KiB) is handed to libbpf through a memfd, with
 // the ids the build recorded: libbpf then never reads the kernel's 5+ MiB BTF. On any other
-// kernel, the full kernel BTF is used, and the ids are looked up in it.
+// kernel, the full kernel BTF is used, and the ids are looked up in it; IPCTRACE_FULL_KERNEL_BTF=1
+// in the environment takes that path on any kernel.
 #pragma once
 
 #include <string>
