@@ -39,24 +39,21 @@ static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
 };
 
 /* The histogram bucket of a duration in ns (bpf/histogram.h): its power of two, found by a
- * branchless binary search, and the 3 bits below the leading one. */
+ * branchless binary search, then ipc_hist_slot_k. */
 static __always_inline u32 hist_slot(u64 v)
 {
 	u32 r = 0, shift;
 	u64 x = v;
 
 	if (v < IPC_HIST_SUB)
-		return v;
+		return 0;
 	shift = (x > 0xFFFFFFFFULL) << 5; x >>= shift; r |= shift;
 	shift = (x > 0xFFFF) << 4; x >>= shift; r |= shift;
 	shift = (x > 0xFF) << 3; x >>= shift; r |= shift;
 	shift = (x > 0xF) << 2; x >>= shift; r |= shift;
 	shift = (x > 0x3) << 1; x >>= shift; r |= shift;
 	r |= (x >> 1);
-	if (r >= IPC_HIST_LOG2_MAX)
-		return IPC_HIST_SLOTS - 1;
-	/* r >= 3 here: v >= 8 */
-	return IPC_HIST_SUB + (r - IPC_HIST_SUB_BITS) * IPC_HIST_SUB + ((v >> (r - IPC_HIST_SUB_BITS)) & (IPC_HIST_SUB - 1));
+	return ipc_hist_slot_k(r, v); /* r >= 3 here: v >= 8 */
 }
 
 SEC("raw_tp/sys_enter")

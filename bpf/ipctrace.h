@@ -80,7 +80,7 @@ struct syscall_stats {
 	unsigned long long bytes_in;   /* user → kernel */
 	unsigned long long bytes_out;  /* kernel → user */
 	unsigned long long bytes_zero_copy;
-	unsigned long long hist[IPC_HIST_SLOTS];
+	unsigned int hist[IPC_HIST_SLOTS]; /* bpf/histogram.h; 32 bits per CPU: the sum is 64 */
 };
 
 /* Per process and mechanism: what is not a syscall. */

@@ -55,8 +55,8 @@ QuantileEstimate quantile(const Histogram& hist, double q) {
         seen += static_cast<double>(hist[slot]);
         if (seen >= rank) {
             const uint64_t lo = hist_lo_ns(slot), hi = hist_hi_ns(slot);
-            // Below 8 ns a bucket is one value; above, the midpoint halves the worst error.
-            return {hi - lo <= 1 ? lo : lo + (hi - lo) / 2, lo, hi};
+            // The midpoint halves the worst error.
+            return {lo + (hi - lo) / 2, lo, hi};
         }
     }
     return {};

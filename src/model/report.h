@@ -51,7 +51,7 @@ using Histogram = std::array<uint64_t, IPC_HIST_SLOTS>;
 
 // The q-quantile (0..1) of a latency histogram (bpf/histogram.h): the bucket it falls in,
 // [lo_ns, hi_ns), and that bucket's midpoint as the estimate, within 6.25 % of any value in
-// the bucket (exact below 8 ns). All 0 when empty. The last bucket is open-ended: its hi_ns is
+// the bucket from 8 ns to 4.3 s (log2 buckets above). All 0 when empty. The last bucket is open-ended: its hi_ns is
 // where the next one would start.
 struct QuantileEstimate {
     uint64_t ns = 0, lo_ns = 0, hi_ns = 0;
