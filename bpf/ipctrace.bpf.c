@@ -38,22 +38,18 @@ static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
 #undef IPC_SYSCALL
 };
 
-/* The histogram bucket of a duration in ns (bpf/histogram.h): its power of two, found by a
- * branchless binary search, then ipc_hist_slot_k. */
-static __always_inline u32 hist_slot(u64 v)
+/* The histogram slot of a duration in ns (IPC_HIST_SLOTS: slot k holds [2^k, 2^(k+1))). */
+static __always_inline u32 log2_slot(u64 v)
 {
 	u32 r = 0, shift;
-	u64 x = v;
 
-	if (v < IPC_HIST_SUB)
-		return 0;
-	shift = (x > 0xFFFFFFFFULL) << 5; x >>= shift; r |= shift;
-	shift = (x > 0xFFFF) << 4; x >>= shift; r |= shift;
-	shift = (x > 0xFF) << 3; x >>= shift; r |= shift;
-	shift = (x > 0xF) << 2; x >>= shift; r |= shift;
-	shift = (x > 0x3) << 1; x >>= shift; r |= shift;
-	r |= (x >> 1);
-	return ipc_hist_slot_k(r, v); /* r >= 3 here: v >= 8 */
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	r |= (v >> 1);
+	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
 }
 
 SEC("raw_tp/sys_enter")
@@ -120,12 +116,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 	if (s) {
 		s->count++;
 		s->total_ns += duration;
-		u32 slot = hist_slot(duration);
-
-		/* In range already; the barrier keeps the check clang would drop, for the verifier. */
-		asm volatile("" : "+r"(slot));
-		if (slot < IPC_HIST_SLOTS)
-			s->hist[slot]++;
+		s->hist[log2_slot(duration)]++;
 		if (ret < 0) {
 			s->errors++;
 		} else {

@@ -3,10 +3,10 @@
 #ifndef IPCTRACE_H
 #define IPCTRACE_H
 
-#include "histogram.h"
 #include "object_id.h"
 #include "syscall_nr.h"
 
+#define IPC_HIST_SLOTS 40      /* log2(ns) buckets: slot k counts calls in [2^k, 2^(k+1)) ns */
 #define IPC_COMM_LEN 16
 /* The imm of the program's bpf_rdonly_cast calls until the collector writes the kfunc's kernel
  * BTF id there (bpf/task.h, src/probe/kernel_btf.h): no BTF id is this large. */
@@ -80,7 +80,7 @@ struct syscall_stats {
 	unsigned long long bytes_in;   /* user → kernel */
 	unsigned long long bytes_out;  /* kernel → user */
 	unsigned long long bytes_zero_copy;
-	unsigned int hist[IPC_HIST_SLOTS]; /* bpf/histogram.h; 32 bits per CPU: the sum is 64 */
+	unsigned long long hist[IPC_HIST_SLOTS];
 };
 
 /* Per process and mechanism: what is not a syscall. */

@@ -97,15 +97,14 @@ void add_call_families(const Snapshot& snap, const std::map<pid_t, std::string>&
         ClientMetric m;
         m.label = {{"mechanism", k.first}, {"syscall", k.second}};
         m.histogram.sample_sum = static_cast<double>(s.total_ns) / 1e9;
-        const auto log2 = log2_histogram(s.hist);
         uint64_t cumulative = 0;
         for (size_t slot = 0; slot < bounds.size(); ++slot) {
-            cumulative += log2[slot];
+            cumulative += s.hist[slot];
             m.histogram.bucket.push_back({cumulative, bounds[slot]});
         }
         // +Inf and _count from the slots themselves, not from `count`: a scrape can read a
         // CPU's entry between its count++ and hist++, and the buckets must stay monotonic.
-        cumulative += log2[bounds.size()];
+        cumulative += s.hist[bounds.size()];
         m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
         m.histogram.sample_count = cumulative;
         f.metric.push_back(std::move(m));
@@ -168,7 +167,7 @@ std::string comm_label(const std::string& comm) {
 
 std::vector<double> duration_bucket_bounds() {
     std::vector<double> bounds;
-    for (int slot = 0; slot + 1 < IPC_HIST_LOG2_SLOTS; ++slot) bounds.push_back(std::ldexp(1.0, slot + 1) / 1e9);
+    for (int slot = 0; slot + 1 < IPC_HIST_SLOTS; ++slot) bounds.push_back(std::ldexp(1.0, slot + 1) / 1e9);
     return bounds;
 }
 

@@ -41,10 +41,9 @@ private:
 // bytes outside printable ASCII become '_'. An empty comm is `other`.
 std::string comm_label(const std::string& comm);
 
-// Upper bounds in seconds of the histogram buckets: the kernel's log-linear buckets folded into
-// log2 slots (log2_histogram), slot k counting calls of [2^k, 2^(k+1)) ns, so its `le` is
-// 2^(k+1) ns. The last slot also holds everything longer, so it has no finite bound and goes
-// to +Inf only (IPC_HIST_LOG2_SLOTS-1 bounds).
+// Upper bounds in seconds of the histogram buckets: slot k of the kernel's log2 histogram
+// counts calls of [2^k, 2^(k+1)) ns, so its `le` is 2^(k+1) ns. The last slot also holds
+// everything longer, so it has no finite bound and goes to +Inf only (IPC_HIST_SLOTS-1 bounds).
 std::vector<double> duration_bucket_bounds();
 
 // Every family ipctrace exports (docs/dashboards/README.md lists them), from one snapshot.

@@ -1,6 +1,5 @@
 #include "model/report.h"
 
-#include <algorithm>
 #include <cmath>
 
 namespace ipctrace {
@@ -40,32 +39,24 @@ Report build_report(const Snapshot& snap) {
     return report;
 }
 
-uint64_t hist_lo_ns(size_t slot) { return ipc_hist_slot_lo(static_cast<unsigned>(slot)); }
-uint64_t hist_hi_ns(size_t slot) { return ipc_hist_slot_lo(static_cast<unsigned>(slot) + 1); }
-
-QuantileEstimate quantile(const Histogram& hist, double q) {
+uint64_t quantile_ns(const std::array<uint64_t, IPC_HIST_SLOTS>& hist, double q) {
     uint64_t total = 0;
     for (uint64_t n : hist) total += n;
-    if (total == 0) return {};
-    // The smallest bucket holding the ceil(q * total)-th call (at least the first).
-    const double rank = std::max(1.0, std::ceil(q * static_cast<double>(total) - 1e-9));
+    if (total == 0) return 0;
+    const double rank = q * static_cast<double>(total);
     double seen = 0;
     for (size_t slot = 0; slot < hist.size(); ++slot) {
         if (hist[slot] == 0) continue;
-        seen += static_cast<double>(hist[slot]);
-        if (seen >= rank) {
-            const uint64_t lo = hist_lo_ns(slot), hi = hist_hi_ns(slot);
-            // The midpoint halves the worst error.
-            return {lo + (hi - lo) / 2, lo, hi};
+        if (seen + static_cast<double>(hist[slot]) >= rank) {
+            // slot k holds [2^k, 2^(k+1)); slot 0 also holds 0 and 1.
+            const double low = slot == 0 ? 0.0 : std::ldexp(1.0, static_cast<int>(slot));
+            const double high = std::ldexp(1.0, static_cast<int>(slot) + 1);
+            const double within = (rank - seen) / static_cast<double>(hist[slot]);
+            return static_cast<uint64_t>(low + within * (high - low));
         }
+        seen += static_cast<double>(hist[slot]);
     }
-    return {};
-}
-
-std::array<uint64_t, IPC_HIST_LOG2_SLOTS> log2_histogram(const Histogram& hist) {
-    std::array<uint64_t, IPC_HIST_LOG2_SLOTS> out{};
-    for (size_t slot = 0; slot < hist.size(); ++slot) out[ipc_hist_log2_slot(static_cast<unsigned>(slot))] += hist[slot];
-    return out;
+    return 0;
 }
 
 std::string drop_key(unsigned reason) {

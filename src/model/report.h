@@ -47,23 +47,8 @@ struct Report {
 
 Report build_report(const Snapshot& snap);
 
-using Histogram = std::array<uint64_t, IPC_HIST_SLOTS>;
-
-// The q-quantile (0..1) of a latency histogram (bpf/histogram.h): the bucket it falls in,
-// [lo_ns, hi_ns), and that bucket's midpoint as the estimate, within 6.25 % of any value in
-// the bucket from 8 ns to 4.3 s (log2 buckets above). All 0 when empty. The last bucket is open-ended: its hi_ns is
-// where the next one would start.
-struct QuantileEstimate {
-    uint64_t ns = 0, lo_ns = 0, hi_ns = 0;
-};
-QuantileEstimate quantile(const Histogram& hist, double q);
-inline uint64_t quantile_ns(const Histogram& hist, double q) { return quantile(hist, q).ns; }
-// Bucket bounds in ns: [hist_lo_ns(slot), hist_hi_ns(slot)).
-uint64_t hist_lo_ns(size_t slot);
-uint64_t hist_hi_ns(size_t slot);
-// The same calls in log2 slots (k: [2^k, 2^(k+1)) ns, 0 also holding 0): the coarser view the
-// JSON's latency_log2_ns and the Prometheus histogram keep.
-std::array<uint64_t, IPC_HIST_LOG2_SLOTS> log2_histogram(const Histogram& hist);
+// The q-quantile (0..1) of a log2 histogram, interpolated inside its bucket; 0 when empty.
+uint64_t quantile_ns(const std::array<uint64_t, IPC_HIST_SLOTS>& hist, double q);
 
 std::string drop_key(unsigned reason);
 

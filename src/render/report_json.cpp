@@ -12,35 +12,22 @@ std::string syscall_label(unsigned nr) {
     return name.empty() ? "syscall_" + std::to_string(nr) : std::string(name);
 }
 
-nlohmann::ordered_json log2_json(const Histogram& hist) {
-    const auto log2 = log2_histogram(hist);
-    size_t used = log2.size();
-    while (used > 0 && log2[used - 1] == 0) --used;
-    return json(std::vector<uint64_t>(log2.begin(), log2.begin() + static_cast<long>(used)));
-}
-
-// The non-empty buckets as [lo_ns, hi_ns, calls]: the bounds say how exact the quantiles are.
-nlohmann::ordered_json buckets_json(const Histogram& hist) {
-    json out = json::array();
-    for (size_t slot = 0; slot < hist.size(); ++slot)
-        if (hist[slot]) out.push_back({hist_lo_ns(slot), hist_hi_ns(slot), hist[slot]});
-    return out;
+nlohmann::ordered_json histogram(const std::array<uint64_t, IPC_HIST_SLOTS>& hist) {
+    size_t used = hist.size();
+    while (used > 0 && hist[used - 1] == 0) --used;
+    return json(std::vector<uint64_t>(hist.begin(), hist.begin() + static_cast<long>(used)));
 }
 
 nlohmann::ordered_json call_to_json(const CallStats& c) {
-    const QuantileEstimate p50 = quantile(c.hist, 0.50), p99 = quantile(c.hist, 0.99);
     return {{"count", c.count},
             {"errors", c.errors},
             {"total_ns", c.total_ns},
-            {"p50_ns", p50.ns},
-            {"p99_ns", p99.ns},
-            {"p50_bucket_ns", {p50.lo_ns, p50.hi_ns}},
-            {"p99_bucket_ns", {p99.lo_ns, p99.hi_ns}},
+            {"p50_ns", quantile_ns(c.hist, 0.50)},
+            {"p99_ns", quantile_ns(c.hist, 0.99)},
             {"bytes_to_kernel", c.bytes_in},
             {"bytes_from_kernel", c.bytes_out},
             {"bytes_zero_copy", c.bytes_zero_copy},
-            {"latency_log2_ns", log2_json(c.hist)},
-            {"latency_buckets_ns", buckets_json(c.hist)}};
+            {"latency_log2_ns", histogram(c.hist)}};
 }
 
 nlohmann::ordered_json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {

@@ -35,15 +35,15 @@ Snapshot queue_snapshot() {
     snd.errors = 1;
     snd.total_ns = 3000;
     snd.bytes_in = 200;
-    snd.hist[ipc_hist_slot_of(1)] = 1;     // log2 slot 0: [0, 2) ns
-    snd.hist[ipc_hist_slot_of(1500)] = 2;  // log2 slot 10: [1024, 2048) ns
+    snd.hist[0] = 1;   // [0, 2) ns
+    snd.hist[10] = 2;  // [1024, 2048) ns
     s.calls[{100, MECH_SYSV_MSG, kMsgsnd}] = snd;
     s.calls[{101, MECH_SYSV_MSG, kMsgsnd}] = snd;
     CallStats rcv;
     rcv.count = 6;
     rcv.total_ns = 6000;
     rcv.bytes_out = 400;
-    rcv.hist[IPC_HIST_SLOTS - 1] = 6;  // the open-ended bucket
+    rcv.hist[IPC_HIST_SLOTS - 1] = 6;  // the open-ended slot
     s.calls[{200, MECH_SYSV_MSG, kMsgrcv}] = rcv;
     s.proc_mech[{100, MECH_SYSV_MSG}] = ProcMechStats{2, 1, 5, 1, 0, 0};
     s.proc_mech[{101, MECH_SYSV_MSG}] = ProcMechStats{3, 0, 7, 2, 0, 0};
@@ -122,7 +122,7 @@ TEST(MetricFamilies, LatencyHistogramIsCumulativeInSeconds) {
     const auto& snd = series(hist, {{"mechanism", "sysv_msg"}, {"syscall", "msgsnd"}}).histogram;
     EXPECT_EQ(snd.sample_count, 6u);
     EXPECT_DOUBLE_EQ(snd.sample_sum, 6000e-9);
-    ASSERT_EQ(snd.bucket.size(), static_cast<size_t>(IPC_HIST_LOG2_SLOTS));  // 39 finite + +Inf
+    ASSERT_EQ(snd.bucket.size(), static_cast<size_t>(IPC_HIST_SLOTS));  // 39 finite + +Inf
     EXPECT_DOUBLE_EQ(snd.bucket[0].upper_bound, 2e-9);
     EXPECT_EQ(snd.bucket[0].cumulative_count, 2u);
     EXPECT_EQ(snd.bucket[9].cumulative_count, 2u);   // le 1024 ns
@@ -200,9 +200,9 @@ TEST(CommLabel, OnlyPrintableAscii) {
 
 TEST(DurationBuckets, PowersOfTwoNanoseconds) {
     const auto bounds = duration_bucket_bounds();
-    ASSERT_EQ(bounds.size(), static_cast<size_t>(IPC_HIST_LOG2_SLOTS - 1));
+    ASSERT_EQ(bounds.size(), static_cast<size_t>(IPC_HIST_SLOTS - 1));
     EXPECT_DOUBLE_EQ(bounds.front(), 2e-9);
-    EXPECT_DOUBLE_EQ(bounds.back(), std::ldexp(1.0, IPC_HIST_LOG2_SLOTS - 1) / 1e9);  // ~550 s
+    EXPECT_DOUBLE_EQ(bounds.back(), std::ldexp(1.0, IPC_HIST_SLOTS - 1) / 1e9);  // ~550 s
 }
 
 TEST(ListenAddress, LoopbackUnlessAHostIsGiven) {
