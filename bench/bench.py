@@ -47,9 +47,9 @@ SMOKE = dict(worst_rounds=1, worst_count=1000, tp_rounds=1, tp_bytes=16 * MiB, s
              scale_unix_count=50_000)
 
 TARGETS = {
-    "pingpong_wall": "≤ 1.05× untraced wall (workload elapsed) on the 1-byte ping-pong",
-    "attached_ms": "launch → probes attached ≤ 50 ms",
-    "rss_mib": "peak RSS ≤ 16 MiB",
+    "pingpong_wall": "≤ 1.15× untraced wall (workload elapsed) on the 1-byte ping-pong, roles pinned",
+    "attached_ms": "launch → probes attached ≤ 30 ms, and ≤ 0.4× bpftrace's launch → live (worst section, same run)",
+    "rss_mib": "peak RSS ≤ 10 MiB",
     "scale": "0 lost events at ≥ 1M traced syscalls/s",
     "shm_memcpy": "shm at 1 MiB ≥ 70 % of memcpy bandwidth (traced)",
 }
@@ -875,14 +875,18 @@ def evaluate_targets(res):
         # CPUs decides the elapsed time of a run, traced or not (both are reported).
         vals = [d["pinned"] for d in ratios.values() if d.get("pinned") is not None]
         t["pingpong_wall"] = {"target": TARGETS["pingpong_wall"], "measured": ratios,
-                              "holds": bool(vals) and all(r <= 1.05 for r in vals)}
+                              "holds": bool(vals) and all(r <= 1.15 for r in vals)}
     s = res.get("startup")
     if s and s["milestones_ns"].get("attached", {}).get("median") is not None:
         ms = s["milestones_ns"]["attached"]["median"] / 1e6
-        t["attached_ms"] = {"target": TARGETS["attached_ms"], "measured": ms, "holds": ms <= 50}
+        # bpftrace's launch → live comes from the worst section of the same run, when it ran.
+        b = res.get("worst", {}).get("bpftrace_launch_to_ready_ns") or {}
+        b_ms = b.get("median") / 1e6 if b.get("median") else None
+        t["attached_ms"] = {"target": TARGETS["attached_ms"], "measured": ms, "bpftrace_ms": b_ms,
+                            "holds": ms <= 30 and (b_ms is None or ms <= 0.4 * b_ms)}
     if s and s["peak_rss_bytes"]["ipctrace"]["median"]:
         mib = s["peak_rss_bytes"]["ipctrace"]["median"] / MiB
-        t["rss_mib"] = {"target": TARGETS["rss_mib"], "measured": mib, "holds": mib <= 16}
+        t["rss_mib"] = {"target": TARGETS["rss_mib"], "measured": mib, "holds": mib <= 10}
     sc = res.get("scale")
     if sc and "skipped" not in sc:
         t["scale"] = {"target": TARGETS["scale"],
@@ -955,7 +959,8 @@ def to_markdown(res):
                 meas = ", ".join(f"{k} {fmt_x(d.get('pinned'))} with the roles pinned ({fmt_x(d.get('free'))} free)"
                                  for k, d in meas.items())
             elif key == "attached_ms":
-                meas = f"{meas:.1f} ms"
+                meas = f"{meas:.1f} ms" + (f" ({meas / v['bpftrace_ms']:.2f}× bpftrace's {v['bpftrace_ms']:.1f} ms)"
+                                           if v.get("bpftrace_ms") else "")
             elif key == "rss_mib":
                 meas = f"{meas:.1f} MiB"
             elif key == "scale" and meas:

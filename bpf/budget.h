@@ -52,6 +52,14 @@ struct {
 	__type(value, struct ipc_budget);
 } budget_stats SEC(".maps");
 
+/* When this CPU last switched tasks: when the task running on it now got the CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} budget_cpu_switch SEC(".maps");
+
 static const struct ipc_budget zero_budget;
 
 static __always_inline struct ipc_budget *budget_of(u32 tgid)
@@ -73,6 +81,40 @@ static __always_inline void budget_add(struct ipc_budget *b, u8 state, bool off,
 		b->outside_ns += ns;
 }
 
+/* A target thread switched out is running again: its off-CPU time ended when this CPU last
+ * switched, which was to it (any later switch here would have switched it out). Settled at
+ * its first event back, since a raw_tp sched_switch cannot reach the next task's storage. */
+static __always_inline void budget_settle(struct budget_task *bt, u32 tgid)
+{
+	u32 zero = 0;
+	u64 *in;
+	struct ipc_budget *b;
+
+	if (!bt->off)
+		return;
+	bt->off = 0;
+	in = bpf_map_lookup_elem(&budget_cpu_switch, &zero);
+	if (!in)
+		return;
+	b = budget_of(tgid);
+	if (b && bt->mark && *in > bt->mark)
+		budget_add(b, bt->state, true, *in - bt->mark);
+	bt->mark = *in;  /* on CPU since then */
+}
+
+/* sched_switch, after the leaving task's part: the next task gets the CPU now. */
+static __always_inline void budget_cpu_switched(void)
+{
+	u32 zero = 0;
+	u64 *at;
+
+	if (!track_budget)
+		return;
+	at = bpf_map_lookup_elem(&budget_cpu_switch, &zero);
+	if (at)
+		*at = bpf_ktime_get_ns();
+}
+
 /* A program of ipctrace ran for a target thread from t0 on: the segment before it ends at
  * t0, the program's own time (to now) is the tracer's, and the next segment, in `state`,
  * begins now. */
@@ -83,6 +125,7 @@ static __always_inline void budget_step(struct budget_task *bt, u32 tgid, u64 t0
 
 	if (!b)
 		return;
+	budget_settle(bt, tgid);
 	if (bt->mark && t0 > bt->mark)
 		budget_add(b, bt->state, false, t0 - bt->mark);
 	t1 = bpf_ktime_get_ns();
@@ -123,8 +166,8 @@ static __always_inline void budget_probe_ran(struct task_struct *task, u64 t0)
 	if (!track_budget)
 		return;
 	bt = bpf_task_storage_get(&budget_tasks, task, 0, 0);
-	if (bt && !bt->off)
-		budget_step(bt, task->tgid, t0, bt->state);
+	if (bt)
+		budget_step(bt, task->tgid, t0, bt->state);  /* settles a return to the CPU first */
 }
 
 /* sched_switch: a target thread leaves the CPU (its segment ends, its off-CPU time begins). */
@@ -139,27 +182,6 @@ static __always_inline void budget_switch_out(struct task_struct *prev, u32 tgid
 		return;
 	budget_step(bt, tgid, t0, bt->state);
 	bt->off = 1;
-}
-
-/* sched_switch: a thread comes back on the CPU; its off-CPU time ends. One storage lookup
- * for any thread: only the threads switched out above have an entry. */
-static __always_inline void budget_switch_in(struct task_struct *next)
-{
-	struct budget_task *bt;
-	struct ipc_budget *b;
-	u64 now;
-
-	if (!track_budget)
-		return;
-	bt = bpf_task_storage_get(&budget_tasks, next, 0, 0);
-	if (!bt || !bt->off)
-		return;
-	b = budget_of(next->tgid);
-	now = bpf_ktime_get_ns();
-	if (b && now > bt->mark)
-		budget_add(b, bt->state, true, now - bt->mark);
-	bt->off = 0;
-	bt->mark = now;
 }
 
 #endif /* BPF */

@@ -63,6 +63,14 @@ static __always_inline bool is_posix_shm_file(struct file *file, const unsigned 
 	return at[0] == 's' && at[1] == 'h' && at[2] == 'm' && at[3] == 0;
 }
 
+/* Global, as the other *_g below: verified once per program, not at each of its inlined call
+ * sites (start-up is mostly the verifier's). Pointers travel as numbers: a global function's
+ * arguments are scalars. */
+__noinline int is_posix_shm_file_g(u64 file, u64 name)
+{
+	return is_posix_shm_file((struct file *)file, (const unsigned char *)name);
+}
+
 /* The mechanism of a file that is mapped MAP_SHARED. */
 static __always_inline u8 classify_mapped_file(struct file *file)
 {
@@ -76,7 +84,7 @@ static __always_inline u8 classify_mapped_file(struct file *file)
 			return MECH_SYSV_SHM;
 		if (name_starts(name, "dev/zero", 8))
 			return MECH_MMAP_ANON;
-		if (is_posix_shm_file(file, name))
+		if (is_posix_shm_file_g((u64)file, (u64)name))
 			return MECH_POSIX_SHM;
 	}
 	if ((mode & S_IFMT) == S_IFCHR && name_starts(name, "zero", 5))
@@ -98,8 +106,13 @@ static __always_inline u8 classify_socket(u16 family, u16 type)
 	return MECH_NONE;
 }
 
+__noinline int classify_mapped_file_g(u64 file)
+{
+	return classify_mapped_file((struct file *)file);
+}
+
 /* What kind of IPC a file is: pipe or FIFO, which socket, eventfd, POSIX shm, a regular file. */
-static __always_inline u8 classify_file(struct file *file)
+static __always_inline u8 classify_file(struct file *file, u64 file_addr)
 {
 	struct inode *inode;
 	unsigned long magic;
@@ -107,7 +120,7 @@ static __always_inline u8 classify_file(struct file *file)
 
 	if (!file)
 		return MECH_NONE;
-	/* file comes from file_of_fd: typed, so these are plain loads. */
+	/* file is cast (classify_file_g), so these are plain loads. */
 	inode = file->f_inode;
 	magic = inode->i_sb->s_magic;
 	mode = inode->i_mode;
@@ -124,7 +137,7 @@ static __always_inline u8 classify_file(struct file *file)
 	case S_IFREG: {
 		const unsigned char *name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 
-		if (magic == TMPFS_MAGIC && is_posix_shm_file(file, name))
+		if (magic == TMPFS_MAGIC && is_posix_shm_file_g(file_addr, (u64)name))
 			return MECH_POSIX_SHM;
 		return MECH_FILE;
 	}
@@ -135,11 +148,16 @@ static __always_inline u8 classify_file(struct file *file)
 	return MECH_NONE;
 }
 
+__noinline int classify_file_g(u64 file)
+{
+	return classify_file(file ? KERNEL_CAST(struct file, file) : NULL, file);
+}
+
 /* What kind of IPC the file behind an fd is, read from the task's file table. */
 static __always_inline u8 classify_fd(struct task_struct *task, unsigned long fd, u64 *object)
 {
 	struct file *file = file_of_fd(task, fd);
-	u8 mechanism = classify_file(file);
+	u8 mechanism = classify_file_g((u64)file);
 
 	if (track_objects && mechanism != MECH_NONE)
 		*object = object_of_file(file, mechanism);
@@ -167,7 +185,7 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	out->file_backed = file != NULL;
 	if (!(BPF_CORE_READ(vma, vm_flags) & VM_SHARED))
 		return 0; /* private mapping: not IPC */
-	out->mechanism = file ? classify_mapped_file(file) : MECH_MMAP_ANON;
+	out->mechanism = file ? classify_mapped_file_g((u64)file) : MECH_MMAP_ANON;
 	if (out->mechanism == MECH_MMAP_ANON)
 		out->file_backed = 0; /* its shmem file is the kernel's, the memory anonymous */
 	if (file && out->mechanism != MECH_NONE) {
@@ -238,7 +256,7 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 		{
 			struct file *file = file_of_fd(task, syscall_arg(regs, 4));
 
-			return file ? classify_mapped_file(file) : MECH_NONE;
+			return file ? classify_mapped_file_g((u64)file) : MECH_NONE;
 		}
 	}
 	case CLS_ADDR: {

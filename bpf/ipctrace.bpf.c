@@ -2,8 +2,11 @@
 /* ipctrace: where inter-process communication spends its time.
  *
  * Everything is aggregated here, in per-CPU maps; user space only reads the maps.
- * Only tp_btf programs: they need neither tracefs nor kprobes, and one sys_enter /
- * sys_exit pair driven by syscall_table.h covers every traced syscall.
+ * Only raw_tp programs: they need neither tracefs nor kprobes, one sys_enter / sys_exit pair
+ * driven by syscall_table.h covers every traced syscall, and unlike tp_btf they attach without
+ * libbpf loading the kernel's BTF (5+ MiB read and parsed: most of a tp_btf start-up). Their
+ * arguments are untyped u64s: the task is the current one (bpf_get_current_task_btf, typed),
+ * pt_regs is cast (KERNEL_CAST, a register move), the rest is read with BPF_CORE_READ.
  *
  * The helpers are split by concern into headers, all part of this one compilation unit
  * (one object, one skeleton); only the programs are here:
@@ -51,10 +54,11 @@ static __always_inline u32 log2_slot(u64 v)
 	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+SEC("raw_tp/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *raw_regs, long nr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs;
 	const struct syscall_rule *rule;
 	struct inflight *call;
 	u64 object = 0, t0;
@@ -70,6 +74,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 		return 0;
 	t0 = budget_now();
 
+	regs = KERNEL_CAST(struct pt_regs, raw_regs);
 	count_mapping_call(task->tgid, nr, regs);
 	mechanism = classify_call(rule, regs, &object);
 	if (mechanism == MECH_NONE)
@@ -93,8 +98,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+SEC("raw_tp/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
@@ -103,9 +108,13 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 	const struct syscall_rule *rule;
 	u64 duration, t0;
 
-	if (call && call->pend_n)
+	if (!call) {
+		follow_new_task(task, raw_regs, ret);
+		return 0; /* not traced, or a target's new child (its storage just made) */
+	}
+	if (call->pend_n)
 		resolve_pending_faults(task, call);
-	if (!call || !call->active)
+	if (!call->active)
 		return 0; /* not traced, or entered before tracing started */
 	call->active = 0;
 	t0 = bpf_ktime_get_ns();
@@ -134,15 +143,15 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
 		}
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
-		count_object(&key, rule, call, ret, regs);
+		count_object(&key, rule, call, ret, KERNEL_CAST(struct pt_regs, raw_regs));
 	if (track_objects && call->sync_mechanism)
 		count_sync_call(key.tgid, call);
 	budget_call_exit(task, key.tgid, t0);
 	return 0;
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+SEC("raw_tp/page_fault_user")
+int BPF_PROG(on_page_fault_user, unsigned long address)
 {
 	u64 t0 = budget_now();
 
@@ -151,8 +160,8 @@ int BPF_PROG(on_page_fault_user, unsigned long address, struct pt_regs *regs, un
 	return 0;
 }
 
-SEC("tp_btf/page_fault_kernel")
-int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs, unsigned long error_code)
+SEC("raw_tp/page_fault_kernel")
+int BPF_PROG(on_page_fault_kernel, unsigned long address)
 {
 	u64 t0 = budget_now();
 
@@ -161,18 +170,20 @@ int BPF_PROG(on_page_fault_kernel, unsigned long address, struct pt_regs *regs, 
 	return 0;
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next,
+SEC("raw_tp/sched_switch")
+int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *raw_prev, struct task_struct *raw_next,
 	     unsigned int prev_state)
 {
+	struct task_struct *prev = bpf_get_current_task_btf(); /* the tracepoint fires before the switch */
 	u32 tgid = prev->tgid;
 	struct proc_mech_stats *s;
 	struct inflight *call;
 	u64 t0;
 
-	budget_switch_in(next);
-	if (!is_target_task(prev, tgid, &call, false))
+	if (!is_target_task(prev, tgid, &call, false)) {
+		budget_cpu_switched();
 		return 0;
+	}
 	t0 = budget_now();
 	s = proc_mech_for(tgid, call && call->active ? call->mechanism : MECH_NONE);
 	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
@@ -181,12 +192,12 @@ int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *prev, struct tas
 	else if (s)
 		s->involuntary_switches++;
 	budget_switch_out(prev, tgid, t0);
+	budget_cpu_switched();
 	return 0;
 }
 
-SEC("tp_btf/signal_generate")
-int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task, int group,
-	     int result)
+SEC("raw_tp/signal_generate")
+int BPF_PROG(on_signal_generate)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct proc_mech_stats *s;
@@ -199,8 +210,8 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct ta
 	return 0;
 }
 
-SEC("tp_btf/signal_deliver")
-int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+SEC("raw_tp/signal_deliver")
+int BPF_PROG(on_signal_deliver)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	struct proc_mech_stats *s;
@@ -214,20 +225,18 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 }
 
 /* Follow the traced tree: a child process of a target is a target from its first instruction. */
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *raw_parent, struct task_struct *child)
 {
-	u32 parent_tgid = parent->tgid, child_tgid = child->tgid;
+	struct task_struct *parent = bpf_get_current_task_btf(); /* fork runs in the parent */
+	u32 parent_tgid = parent->tgid, child_tgid = BPF_CORE_READ(child, tgid);
 	struct proc_info info = {};
-	struct inflight *c;
 	u8 one = 1;
 
 	if (filter_mode != FILTER_TARGETS || !is_target(parent_tgid))
 		return 0; /* not ours, or a filter that needs no following */
-	/* The new thread or process is traced from its first syscall (count_any_syscall). */
-	c = bpf_task_storage_get(&inflight, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (c)
-		c->traced = 1;
+	/* The child's storage (traced from its first syscall) is made when it returns from the
+	 * fork in its own context, in sys_exit: a raw_tp's child pointer cannot reach it here. */
 	if (child_tgid == parent_tgid)
 		return 0; /* a new thread: its process is followed already */
 	if (bpf_map_update_elem(&targets, &child_tgid, &one, BPF_ANY)) {
@@ -241,9 +250,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec)
 {
+	struct task_struct *p = bpf_get_current_task_btf(); /* exec's task is the current one */
 	u32 tgid = p->tgid;
 	struct proc_info *info;
 
@@ -261,16 +271,17 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 			c->syscalls = 1;
 		}
 	}
-	remember_proc(tgid, p);
+	remember_proc(tgid);
 	info = bpf_map_lookup_elem(&procs, &tgid);
 	if (info)
 		BPF_CORE_READ_STR_INTO(&info->comm, p, comm);
 	return 0;
 }
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(on_exit, struct task_struct *p)
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(on_exit)
 {
+	struct task_struct *p = bpf_get_current_task_btf(); /* the exiting task is the current one */
 	struct inflight *c = bpf_task_storage_get(&inflight, p, 0, 0);
 	u32 tgid = p->tgid;
 	struct proc_info *info;

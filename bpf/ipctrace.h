@@ -8,6 +8,9 @@
 
 #define IPC_HIST_SLOTS 40      /* log2(ns) buckets: slot k counts calls in [2^k, 2^(k+1)) ns */
 #define IPC_COMM_LEN 16
+/* The imm of the program's bpf_rdonly_cast calls until the collector writes the kfunc's kernel
+ * BTF id there (bpf/task.h, src/probe/kernel_btf.h): no BTF id is this large. */
+#define IPC_KFUNC_RDONLY_CAST_MARK 0x7ffffff0
 
 /* The maps' built-in sizes (max_entries in bpf/maps.h). The collector reads them back from the
  * object (bpf_map__max_entries) and may resize before load (--max-procs). */

@@ -139,16 +139,19 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 	return value;
 }
 
-static __always_inline void remember_proc(u32 tgid, struct task_struct *task)
+/* The current process's parent and name, on its first entry (global: verified once). */
+__noinline int remember_proc(u32 tgid)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct proc_info info = {};
 
 	if (bpf_map_lookup_elem(&procs, &tgid))
-		return;
+		return 0;
 	info.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	BPF_CORE_READ_STR_INTO(&info.comm, task, group_leader, comm);
 	if (bpf_map_update_elem(&procs, &tgid, &info, BPF_NOEXIST) && !bpf_map_lookup_elem(&procs, &tgid))
 		count_drop(DROP_PROC_FULL);
+	return 0;
 }
 
 /* A new statistics entry records its process (once: remember_proc looks first). */
@@ -158,7 +161,7 @@ static __always_inline struct syscall_stats *syscall_stats_for(struct syscall_ke
 	struct syscall_stats *s = lookup_or_init(&syscall_stats, key, &zero_syscall_stats, DROP_STATS_FULL, &created);
 
 	if (created)
-		remember_proc(key->tgid, bpf_get_current_task_btf());
+		remember_proc(key->tgid);
 	return s;
 }
 
@@ -169,7 +172,7 @@ static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechan
 	struct proc_mech_stats *s = lookup_or_init(&proc_mech_stats, &key, &zero_proc_mech_stats, DROP_STATS_FULL, &created);
 
 	if (created)
-		remember_proc(tgid, bpf_get_current_task_btf());
+		remember_proc(tgid);
 	return s;
 }
 

@@ -1,5 +1,6 @@
 # bpf_skeleton(<name> <source.bpf.c>): compiles a BPF object with clang and generates
-# <name>.skel.h with bpftool, as its own target <name>_skel, so parallel builds cannot race.
+# <name>.skel.h with bpftool, and <name>.kernel_btf.h (the minimal kernel BTF), as its own
+# target <name>_skel, so parallel builds cannot race.
 find_program(BPF_CLANG NAMES clang clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /sbin REQUIRED)
 
@@ -24,5 +25,14 @@ function(bpf_skeleton name source)
     DEPENDS ${obj}
     COMMENT "BPF skeleton ${name}.skel.h"
     VERBATIM)
-  add_custom_target(${name}_skel DEPENDS ${skel})
+  # The minimal kernel BTF the loader relocates against on this kernel (see the script): never
+  # fails the build; without it the binary relocates against the full kernel BTF.
+  set(kbtf ${IPCTRACE_BPF_GEN_DIR}/${name}.kernel_btf.h)
+  add_custom_command(
+    OUTPUT ${kbtf}
+    COMMAND sh ${CMAKE_SOURCE_DIR}/cmake/gen_kernel_btf.sh ${BPFTOOL} ${obj} ${src_dir}/kernel_types.def ${kbtf}
+    DEPENDS ${obj} ${CMAKE_SOURCE_DIR}/cmake/gen_kernel_btf.sh ${src_dir}/kernel_types.def
+    COMMENT "BPF minimal kernel BTF ${name}.kernel_btf.h"
+    VERBATIM)
+  add_custom_target(${name}_skel DEPENDS ${skel} ${kbtf})
 endfunction()

@@ -48,7 +48,7 @@ std::optional<std::string> tracefs_note() {
         struct statfs fs {};
         if (statfs(path, &fs) == 0 && fs.f_type == kTracefsMagic) return std::nullopt;
     }
-    return "tracefs is not mounted; not needed: the probes attach as BTF tracepoints (tp_btf), left unmounted";
+    return "tracefs is not mounted; not needed: the probes attach as raw tracepoints (raw_tp), left unmounted";
 }
 
 }  // namespace ipctrace

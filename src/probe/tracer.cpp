@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <vector>
 
 #include "probe/heap_prefault.h"
+#include "probe/kernel_btf.h"
 #include "budget.h"
 #include "ipctrace.skel.h"
 
@@ -67,9 +69,19 @@ MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in) {
 Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs, bool track_budget) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
-    const HeapPrefault heap_for_load(HeapPrefault::for_kernel_btf());
-    skel_.reset(ipctrace_bpf__open());
+    KernelBtf::register_section_handler();
+    // Alive until the load is done: libbpf reads the BTF it names at load.
+    const KernelBtf kernel_btf(verbose);
+    // Only the full kernel BTF is large enough for its page faults to cost start-up.
+    std::optional<HeapPrefault> heap_for_load;
+    if (!kernel_btf.minimal()) heap_for_load.emplace(HeapPrefault::for_kernel_btf());
+    LIBBPF_OPTS(bpf_object_open_opts, open_opts, .btf_custom_path = kernel_btf.custom_path());
+    skel_.reset(ipctrace_bpf__open_opts(&open_opts));
     if (!skel_) throw TraceError("open BPF object: " + error_text(errno));
+#define KERNEL_TYPE(name) skel_->rodata->kbtf_##name = kernel_btf.type_id(#name);
+#include "kernel_types.def"
+#undef KERNEL_TYPE
+    KernelBtf::set_load_ids(kernel_btf.rdonly_cast_id());
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;

@@ -41,7 +41,7 @@ public:
 
     // Adds a process (and, from then on, the children it forks) to the traced set.
     void add_target(pid_t tgid);
-    // Attaches every program; throws "attach tp_btf/sys_enter: Operation not permitted".
+    // Attaches every program; throws "attach raw_tp/sys_enter: Operation not permitted".
     void attach();
     // Detaches every program (the maps stay readable).
     void detach();
