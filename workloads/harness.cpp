@@ -191,6 +191,7 @@ void Run::start() {
 
 void Run::go() {
     if (!ctl_) throw std::runtime_error("workload run not started");
+    go_ns_ = now_ns();
     ctl_->go.store(1, std::memory_order_release);
 }
 
@@ -294,6 +295,7 @@ Result Run::wait(const std::function<bool()>& stop_requested) {
         const uint64_t started = std::atomic_ref<uint64_t>(rr.start_ns).load(std::memory_order_relaxed);
         const uint64_t elapsed = rr.elapsed_ns ? rr.elapsed_ns : started && ended_ns > started ? ended_ns - started : 0;
         res.elapsed_ns = std::max(res.elapsed_ns, elapsed);
+        if (started && go_ns_ && started + elapsed > go_ns_) res.roles_ns += started + elapsed - go_ns_;
         res.lost += rr.lost;
         res.datagrams_sent += rr.sent;
         res.datagrams_delivered += rr.received;

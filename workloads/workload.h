@@ -118,6 +118,9 @@ struct Result {
     uint64_t messages = 0;         // messages delivered (receiver's count)
     uint64_t bytes = 0;            // payload bytes delivered
     uint64_t elapsed_ns = 0;
+    // Each role's time from go() to its last message, added up (CLOCK_MONOTONIC): the time the
+    // roles' part of a traced run covers, what compare's time budget must add up to.
+    uint64_t roles_ns = 0;
     uint64_t rtt_p50_ns = 0, rtt_p99_ns = 0;
     uint64_t lost = 0;
     // udp: payload datagrams sent (sender's count), delivered (receiver's count), lost;
@@ -164,6 +167,7 @@ private:
     Control* ctl_ = nullptr;
     std::vector<pid_t> pids_;
     std::vector<bool> alive_;  // pids_[i] not reaped yet: only those may be signalled
+    uint64_t go_ns_ = 0;       // when go() let the roles go
     bool cleaned_ = false;
     void kill_roles();
     void cleanup();

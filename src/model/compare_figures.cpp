@@ -83,7 +83,9 @@ MessageBudget derive_budget(const Report& report) {
     auto per = [&](uint64_t ns) { return static_cast<double>(ns) / messages; };
     b.roles = static_cast<int>(w.pids.size());
     b.wall_ns = per(w.elapsed_ns);
-    b.role_ns = b.wall_ns * b.roles;
+    // What the budget's window holds: each role from the start (go) to its last message, by
+    // the roles' own clocks; roles x wall time when a run did not say (a hand-made report).
+    b.role_ns = w.roles_ns ? per(w.roles_ns) : b.wall_ns * b.roles;
     const TimeBudget& t = report.budget;
     b.copy_calls_ns = per(t.copy_call_ns);
     b.sync_calls_ns = per(t.sync_call_ns);

@@ -16,7 +16,7 @@ namespace ipctrace {
 struct MessageBudget {
     int roles = 0;
     double wall_ns = 0;        // the traced run's wall time per message (per round trip in ping-pong)
-    double role_ns = 0;        // roles x wall_ns: what the parts add up to
+    double role_ns = 0;        // each role from the start to its last message, added up: what the parts add up to
     double copy_calls_ns = 0;  // on CPU inside IPC calls that copy bytes (read, write, send, msgsnd…)
     double sync_calls_ns = 0;  // on CPU inside IPC calls that move none (futex, semop…)
     double off_cpu_in_calls_ns = 0;   // off CPU inside IPC calls: blocked on the peer, its wake-up, preemption

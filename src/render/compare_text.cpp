@@ -127,7 +127,7 @@ std::string comparison_text(const Comparison& c) {
     for (const auto& rows : ranked_by_size)
         for (const auto& row : rows) any_budget = any_budget || row.median.budget.measured();
     if (any_budget) {
-        out += fmt("\nTime budget per %s of the traced run, in role time (roles x wall time), each part timed on its own:\n",
+        out += fmt("\nTime budget per %s of the traced run, in role time (each role from the start to its last message, added up), each part timed on its own:\n",
                    pingpong ? "round trip" : "message");
         char bhead[512];
         std::snprintf(bhead, sizeof bhead, "%-9s %-14s %10s %10s %10s %10s %10s %10s %10s %11s %7s %10s\n", "SIZE", "WORKLOAD",
