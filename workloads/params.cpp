@@ -21,18 +21,17 @@ std::string join(const std::vector<T>& values) {
 
 // Picks the workload's default or checks the given value is one it accepts.
 template <class T>
-std::optional<std::string> pick(const Workload& w, const char* flag, const std::vector<T>& accepted,
-                                T& value) {
+Status pick(const Workload& w, const char* flag, const std::vector<T>& accepted, T& value) {
     if (value == T::Default) {
         if (!accepted.empty()) value = accepted.front();
-        return std::nullopt;  // no choices: stays Default, printed as "none"
+        return {};  // no choices: stays Default, printed as "none"
     }
-    if (std::find(accepted.begin(), accepted.end(), value) != accepted.end()) return std::nullopt;
+    if (std::find(accepted.begin(), accepted.end(), value) != accepted.end()) return {};
     std::string msg = "workload '" + std::string(w.name) + "' does not take " + flag + " " +
                       std::string(to_string(value));
     msg += accepted.empty() ? std::string(" (it has no ") + flag + " choices)"
                             : " (accepts: " + join(accepted) + ")";
-    return msg;
+    return unexpected(msg);
 }
 }  // namespace
 
@@ -79,23 +78,22 @@ std::optional<Mode> mode_from_string(std::string_view text) {
     return std::nullopt;
 }
 
-std::optional<std::string> resolve(const Workload& w, Params& p) {
+Status resolve(const Workload& w, Params& p) {
     if (p.count == 0) p.count = w.default_count;
     if (!w.payload) {
         p.size = w.default_size;  // fixed by the mechanism (0 for sem, 8 for eventfd, …)
     } else {
         if (p.size == 0) p.size = w.default_size;
-        if (p.size == 0) return "--size must be at least 1 byte";
-        if (p.size > kMaxSize)
-            return "--size " + human_size(p.size) + " is larger than the 1 GiB limit";
+        if (p.size == 0) return unexpected("--size must be at least 1 byte");
+        if (p.size > kMaxSize) return unexpected("--size " + human_size(p.size) + " is larger than the 1 GiB limit");
     }
-    if (p.count == 0) return "--count must be at least 1";
-    if (auto err = pick(w, "--sync", w.syncs, p.sync)) return err;
-    if (auto err = pick(w, "--mode", w.modes, p.mode)) return err;
+    if (p.count == 0) return unexpected("--count must be at least 1");
+    if (auto st = pick(w, "--sync", w.syncs, p.sync); !st) return st;
+    if (auto st = pick(w, "--mode", w.modes, p.mode); !st) return st;
     if (w.check)
-        if (auto st = w.check(p); !st) return st.error();
-    if (p.rate != 0 && p.mode != Mode::Lossy) return "--rate paces --mode lossy only";
-    return std::nullopt;
+        if (auto st = w.check(p); !st) return st;
+    if (p.rate != 0 && p.mode != Mode::Lossy) return unexpected("--rate paces --mode lossy only");
+    return {};
 }
 
 }  // namespace ipctrace::workloads

@@ -139,9 +139,9 @@ struct Result {
     uint64_t minflt = 0, majflt = 0, nvcsw = 0, nivcsw = 0;
 };
 
-// Resolves defaults and checks the params against the workload; returns an error message
-// (one line) when they do not fit.
-std::optional<std::string> resolve(const Workload& w, Params& p);
+// Resolves defaults and checks the params against the workload; the error (one line) when
+// they do not fit.
+Status resolve(const Workload& w, Params& p);
 
 // Runs a workload in forked role processes. RAII: the destructor kills roles still alive
 // and calls the workload's cleanup, so nothing is left behind on any path.

@@ -157,7 +157,7 @@ private:
         for (uint64_t size : plan.sizes)
             for (const auto& e : plan.entries) {
                 workloads::Params p = compare_params(plan, e, size);
-                if (auto err = workloads::resolve(*e.workload, p)) return unexpected(e.label + ": " + *err);
+                if (auto st = workloads::resolve(*e.workload, p); !st) return unexpected(e.label + ": " + st.error());
             }
         return {};
     }

@@ -39,7 +39,7 @@ public:
         if (!w) return report_error(ExitCode::BadInput, "unknown workload " + quote(workload_) + " ('ipctrace list' shows them)");
         workloads::Params params;
         if (auto st = options_.apply(params); !st) return report_error(ExitCode::BadInput, st.error());
-        if (auto err = workloads::resolve(*w, params)) return report_error(ExitCode::BadInput, *err);
+        if (auto st = workloads::resolve(*w, params); !st) return report_error(ExitCode::BadInput, st.error());
         if (self_cost_ && no_trace_) return report_error(ExitCode::BadInput, "--self-cost measures the probes: it cannot go with --no-trace");
         if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
         if (!metrics_.address.empty() && no_trace_) return report_error(ExitCode::BadInput, "--metrics serves what the probes count: it cannot go with --no-trace");

@@ -68,8 +68,8 @@ void check_workload_options(const std::vector<std::string>& args) {
     }
     for (const auto& w : ipctrace::workloads::all()) {
         ipctrace::workloads::Params p = params;
-        if (auto err = ipctrace::workloads::resolve(w, p)) {
-            check_one_line(*err, "resolve");
+        if (auto st = ipctrace::workloads::resolve(w, p); !st) {
+            check_one_line(st.error(), "resolve");
             continue;
         }
         const std::string name(w.name);
