@@ -92,7 +92,7 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 	if (address >= USER_ADDR_LIMIT || !is_target_task(task, tgid, &c, true))
 		return;
 	if (!c) /* the storage holds the thread's mapping cache */
-		c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		c = new_thread_storage(task);
 	mechanism = MECH_NONE;
 	if (fault_mapping_at(task, c, address, &at)) {
 		mechanism = at.mechanism;

@@ -40,37 +40,23 @@ static const struct syscall_rule rules[IPC_MAX_SYSCALL_NR] = {
 #undef IPC_SYSCALL
 };
 
-/* The histogram slot of a duration in ns (IPC_HIST_SLOTS: slot k holds [2^k, 2^(k+1))). */
-static __always_inline u32 log2_slot(u64 v)
-{
-	u32 r = 0, shift;
-
-	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
-	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
-	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
-	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
-	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
-	r |= (v >> 1);
-	return r < IPC_HIST_SLOTS ? r : IPC_HIST_SLOTS - 1;
-}
-
 SEC("raw_tp/sys_enter")
 int BPF_PROG(on_sys_enter, struct pt_regs *raw_regs, long nr)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct pt_regs *regs;
 	const struct syscall_rule *rule;
-	struct inflight *call;
+	struct inflight *call = bpf_task_storage_get(&inflight, task, 0, 0);
 	u64 object = 0, t0;
 	u8 mechanism;
 
-	count_any_syscall(task, nr);
+	count_any_syscall(task, call, nr);
 	if ((unsigned long)nr >= IPC_MAX_SYSCALL_NR)
 		return 0;
 	rule = &rules[nr];
 	if (rule->classify == CLS_NONE)
 		return 0; /* not a traced syscall: the common case, decided first */
-	if (!is_target_task(task, task->tgid, &call, true))
+	if (!is_target_thread(task, task->tgid, &call, true))
 		return 0;
 	t0 = budget_now();
 
@@ -80,7 +66,7 @@ int BPF_PROG(on_sys_enter, struct pt_regs *raw_regs, long nr)
 	if (mechanism == MECH_NONE)
 		return 0;
 	if (!call)
-		call = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		call = new_thread_storage(task);
 	if (!call) {
 		count_drop(DROP_INFLIGHT_FULL);
 		return 0;
@@ -93,6 +79,8 @@ int BPF_PROG(on_sys_enter, struct pt_regs *raw_regs, long nr)
 	if (track_objects && rule->classify == CLS_FUTEX)
 		futex_mapping(task, call, syscall_arg(regs, 0));
 	call->active = 1;
+	call->enter_nvcsw = task->nvcsw;
+	call->enter_nivcsw = task->nivcsw;
 	call->start_ns = bpf_ktime_get_ns();
 	budget_call_enter(task, task->tgid, t0, rule->bytes != BYTES_NONE);
 	return 0;
@@ -106,7 +94,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 	struct syscall_key key = {};
 	struct syscall_stats *s;
 	const struct syscall_rule *rule;
-	u64 duration, t0;
+	u64 duration, t0, nvcsw, nivcsw;
 
 	if (!call) {
 		follow_new_task(task, raw_regs, ret);
@@ -125,12 +113,24 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 	if (key.nr >= IPC_MAX_SYSCALL_NR)
 		return 0;
 	rule = &rules[key.nr];
+	/* The call's switches, by the scheduler's rule for nvcsw/nivcsw (so getrusage checks them) */
+	nvcsw = task->nvcsw - call->enter_nvcsw;
+	nivcsw = task->nivcsw - call->enter_nivcsw;
+	call->in_call_nvcsw += nvcsw;
+	call->in_call_nivcsw += nivcsw;
 
 	s = syscall_stats_for(&key);
 	if (s) {
 		s->count++;
+		s->voluntary_switches += nvcsw;
+		s->involuntary_switches += nivcsw;
 		s->total_ns += duration;
-		s->hist[log2_slot(duration)]++;
+		u32 bucket = ipc_hist_bucket(duration);
+
+		if (bucket >= IPC_HIST_BUCKETS) /* for the verifier */
+			bucket = IPC_HIST_BUCKETS - 1;
+		if (++s->hist[bucket] == 0)
+			count_drop(DROP_HIST_WRAPPED);
 		if (ret < 0) {
 			s->errors++;
 		} else {
@@ -170,28 +170,17 @@ int BPF_PROG(on_page_fault_kernel, unsigned long address)
 	return 0;
 }
 
+/* compare's time budget only (track_budget: not even loaded otherwise). Context switches are
+ * counted from the scheduler's own counters at sys_exit and at each flush. */
 SEC("raw_tp/sched_switch")
-int BPF_PROG(on_sched_switch, bool preempt, struct task_struct *raw_prev, struct task_struct *raw_next,
-	     unsigned int prev_state)
+int BPF_PROG(on_sched_switch)
 {
 	struct task_struct *prev = bpf_get_current_task_btf(); /* the tracepoint fires before the switch */
 	u32 tgid = prev->tgid;
-	struct proc_mech_stats *s;
 	struct inflight *call;
-	u64 t0;
 
-	if (!is_target_task(prev, tgid, &call, false)) {
-		budget_cpu_switched();
-		return 0;
-	}
-	t0 = budget_now();
-	s = proc_mech_for(tgid, call && call->active ? call->mechanism : MECH_NONE);
-	/* The scheduler's own rule for nvcsw/nivcsw, so getrusage() can check us. */
-	if (s && !preempt && prev_state != 0)
-		s->voluntary_switches++;
-	else if (s)
-		s->involuntary_switches++;
-	budget_switch_out(prev, tgid, t0);
+	if (is_target_task(prev, tgid, &call, false))
+		budget_switch_out(prev, tgid, budget_now());
 	budget_cpu_switched();
 	return 0;
 }
@@ -265,7 +254,7 @@ int BPF_PROG(on_exec)
 	 * storage existed, so it is counted here. */
 	c = bpf_task_storage_get(&inflight, p, 0, 0);
 	if (!c) {
-		c = bpf_task_storage_get(&inflight, p, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		c = new_thread_storage(p);
 		if (c) {
 			c->traced = 1;
 			c->syscalls = 1;
@@ -286,8 +275,8 @@ int BPF_PROG(on_exit)
 	u32 tgid = p->tgid;
 	struct proc_info *info;
 
-	if (c && c->syscalls)
-		flush_syscalls(tgid, c); /* every thread's own count, before its storage goes */
+	if (c)
+		flush_syscalls(p, c); /* every thread's own counts, before its storage goes */
 	if (BPF_CORE_READ(p, signal, live.counter) != 0 || !is_target(tgid))
 		return 0; /* other threads live on, or not ours */
 	info = bpf_map_lookup_elem(&procs, &tgid);

@@ -6,7 +6,61 @@
 #include "object_id.h"
 #include "syscall_nr.h"
 
-#define IPC_HIST_SLOTS 40      /* log2(ns) buckets: slot k counts calls in [2^k, 2^(k+1)) ns */
+/* Call latencies, a log-linear histogram kept by the kernel side. Below 2^IPC_HIST_FINE_SHIFT ns
+ * bucket k holds [2^k, 2^(k+1)) ns (bucket 0 also 0 ns); above, each power of two is split into
+ * IPC_HIST_SUB equal buckets, each at most 1/8 (12.5 %) of its lower bound wide, so a quantile
+ * read from them is that close. Calls of 2^39 ns (9 min) or longer count in the last bucket.
+ * Summing each power of two's buckets gives the log2 view (IPC_HIST_SLOTS slots: slot k holds
+ * [2^k, 2^(k+1)) ns), which JSON's latency_log2_ns and Prometheus show. */
+#define IPC_HIST_SLOTS 40
+#define IPC_HIST_FINE_SHIFT 6 /* 64 ns: no traced call is shorter than its probes' own clock reads */
+#define IPC_HIST_SUB_BITS 3
+#define IPC_HIST_SUB (1 << IPC_HIST_SUB_BITS)
+#define IPC_HIST_BUCKETS (IPC_HIST_FINE_SHIFT + (IPC_HIST_SLOTS - IPC_HIST_FINE_SHIFT) * IPC_HIST_SUB) /* 278 */
+
+/* floor(log2(v)), 0 for v = 0: shifts only, which BPF has and both sides compute alike. */
+static inline unsigned ipc_log2(unsigned long long v)
+{
+	unsigned r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	return r | (unsigned)(v >> 1);
+}
+
+/* The bucket of a duration in ns. */
+static inline unsigned ipc_hist_bucket(unsigned long long ns)
+{
+	unsigned k = ipc_log2(ns);
+
+	if (k < IPC_HIST_FINE_SHIFT)
+		return k;
+	if (k >= IPC_HIST_SLOTS)
+		return IPC_HIST_BUCKETS - 1;
+	return IPC_HIST_FINE_SHIFT + (k - IPC_HIST_FINE_SHIFT) * IPC_HIST_SUB +
+	       (unsigned)((ns >> (k - IPC_HIST_SUB_BITS)) & (IPC_HIST_SUB - 1));
+}
+
+/* The lowest duration of bucket b, in ns; bucket b ends where b + 1 begins. */
+static inline unsigned long long ipc_hist_lower_ns(unsigned b)
+{
+	unsigned k, sub;
+
+	if (b < IPC_HIST_FINE_SHIFT)
+		return b == 0 ? 0 : 1ULL << b;
+	k = IPC_HIST_FINE_SHIFT + (b - IPC_HIST_FINE_SHIFT) / IPC_HIST_SUB;
+	sub = (b - IPC_HIST_FINE_SHIFT) % IPC_HIST_SUB;
+	return (unsigned long long)(IPC_HIST_SUB + sub) << (k - IPC_HIST_SUB_BITS);
+}
+
+/* The log2 slot bucket b lies in. */
+static inline unsigned ipc_hist_slot(unsigned b)
+{
+	return b < IPC_HIST_FINE_SHIFT ? b : IPC_HIST_FINE_SHIFT + (b - IPC_HIST_FINE_SHIFT) / IPC_HIST_SUB;
+}
 #define IPC_COMM_LEN 16
 /* The imm of the program's bpf_rdonly_cast calls until the collector writes the kfunc's kernel
  * BTF id there (bpf/task.h, src/probe/kernel_btf.h): no BTF id is this large. */
@@ -81,7 +135,12 @@ struct syscall_stats {
 	unsigned long long bytes_in;   /* user → kernel */
 	unsigned long long bytes_out;  /* kernel → user */
 	unsigned long long bytes_zero_copy;
-	unsigned long long hist[IPC_HIST_SLOTS];
+	unsigned long long voluntary_switches;   /* blocked inside the call (the task's nvcsw moved) */
+	unsigned long long involuntary_switches; /* preempted inside it (nivcsw) */
+	/* Per CPU: a bucket wraps after 4.3 G calls on one CPU (45 min at 1.6 M calls/s, all in one
+	 * bucket), counted as latency_bucket_wrapped. 4-byte buckets keep the entry small enough for
+	 * the per-CPU allocator's atomic pool when processes start by the hundred. */
+	unsigned int hist[IPC_HIST_BUCKETS];
 };
 
 /* Per process and mechanism: what is not a syscall. */

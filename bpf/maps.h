@@ -46,6 +46,13 @@ struct inflight {
 	unsigned long long pend_hi;
 	unsigned int pend_n;
 	unsigned int pend_seq;
+	/* Context switches, from the scheduler's own per-thread counters (what getrusage sums):
+	 * their values at this call's sys_enter, so sys_exit counts the call's switches with no
+	 * sched_switch program; at the last flush, so the flush counts those outside IPC calls
+	 * (the total since then, less in_call_*). */
+	unsigned long long enter_nvcsw, enter_nivcsw;
+	unsigned long long mark_nvcsw, mark_nivcsw;
+	unsigned long long in_call_nvcsw, in_call_nivcsw;
 };
 
 struct {
@@ -176,16 +183,45 @@ static __always_inline struct proc_mech_stats *proc_mech_for(u32 tgid, u8 mechan
 	return s;
 }
 
-static __always_inline void flush_syscalls(u32 tgid, struct inflight *c)
+/* The thread's storage, created if missing; switches count from now. */
+static __always_inline struct inflight *new_thread_storage(struct task_struct *task)
+{
+	struct inflight *c = bpf_task_storage_get(&inflight, task, 0, 0);
+
+	if (c)
+		return c;
+	c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (c) {
+		c->mark_nvcsw = task->nvcsw;
+		c->mark_nivcsw = task->nivcsw;
+	}
+	return c;
+}
+
+/* Into the process's MECH_NONE entry: the thread's syscalls since the last flush, and its
+ * switches outside IPC calls (global: verified once per program, not per call site). */
+__noinline int flush_thread(u32 tgid, struct inflight *c, u64 nvcsw, u64 nivcsw)
 {
 	struct proc_mech_stats *s;
 
-	if (!c->syscalls)
-		return;
+	if (!c)
+		return 0;
 	s = proc_mech_for(tgid, MECH_NONE);
-	if (s)
+	if (s) {
 		s->all_syscalls += c->syscalls;
+		s->voluntary_switches += nvcsw - c->mark_nvcsw - c->in_call_nvcsw;
+		s->involuntary_switches += nivcsw - c->mark_nivcsw - c->in_call_nivcsw;
+	}
 	c->syscalls = 0;
+	c->mark_nvcsw = nvcsw;
+	c->mark_nivcsw = nivcsw;
+	c->in_call_nvcsw = c->in_call_nivcsw = 0;
+	return 0;
+}
+
+static __always_inline void flush_syscalls(struct task_struct *task, struct inflight *c)
+{
+	flush_thread(task->tgid, c, task->nvcsw, task->nivcsw);
 }
 
 #endif /* IPCTRACE_MAPS_H */

@@ -93,7 +93,7 @@ static __always_inline void follow_new_task(struct task_struct *task, void *raw_
 		return;
 	if (!is_target(task->tgid))
 		return;
-	c = bpf_task_storage_get(&inflight, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	c = new_thread_storage(task);
 	if (c)
 		c->traced = 1;
 }

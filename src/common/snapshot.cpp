@@ -2,6 +2,12 @@
 
 namespace ipctrace {
 
+Log2Slots log2_slots(const LatencyBuckets& hist) {
+    Log2Slots slots{};
+    for (unsigned b = 0; b < hist.size(); ++b) slots[ipc_hist_slot(b)] += hist[b];
+    return slots;
+}
+
 CallStats& CallStats::operator+=(const CallStats& o) {
     count += o.count;
     errors += o.errors;

@@ -13,12 +13,20 @@
 
 namespace ipctrace {
 
+// Calls by latency, in the kernel's log-linear buckets; Log2Slots is its power-of-two view.
+using LatencyBuckets = std::array<uint64_t, IPC_HIST_BUCKETS>;
+using Log2Slots = std::array<uint64_t, IPC_HIST_SLOTS>;
+Log2Slots log2_slots(const LatencyBuckets& hist);
+
 struct CallStats {
     uint64_t count = 0, errors = 0, total_ns = 0;
     uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;
-    std::array<uint64_t, IPC_HIST_SLOTS> hist{};
+    LatencyBuckets hist{};  // log-linear buckets (bpf/ipctrace.h)
     CallStats& operator+=(const CallStats& o);
 };
+
+// The bucket of CallStats::hist that holds a duration in ns.
+inline unsigned latency_bucket(uint64_t ns) { return ipc_hist_bucket(ns); }
 
 struct ProcMechStats {
     uint64_t page_faults = 0, copy_faults = 0;

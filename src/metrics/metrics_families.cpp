@@ -98,13 +98,14 @@ void add_call_families(const Snapshot& snap, const std::map<pid_t, std::string>&
         m.label = {{"mechanism", k.first}, {"syscall", k.second}};
         m.histogram.sample_sum = static_cast<double>(s.total_ns) / 1e9;
         uint64_t cumulative = 0;
+        const Log2Slots slots = log2_slots(s.hist);
         for (size_t slot = 0; slot < bounds.size(); ++slot) {
-            cumulative += s.hist[slot];
+            cumulative += slots[slot];
             m.histogram.bucket.push_back({cumulative, bounds[slot]});
         }
         // +Inf and _count from the slots themselves, not from `count`: a scrape can read a
         // CPU's entry between its count++ and hist++, and the buckets must stay monotonic.
-        cumulative += s.hist[bounds.size()];
+        cumulative += slots[bounds.size()];
         m.histogram.bucket.push_back({cumulative, std::numeric_limits<double>::infinity()});
         m.histogram.sample_count = cumulative;
         f.metric.push_back(std::move(m));

@@ -40,22 +40,22 @@ Report build_report(const Snapshot& snap) {
     return report;
 }
 
-uint64_t quantile_ns(const std::array<uint64_t, IPC_HIST_SLOTS>& hist, double q) {
+uint64_t quantile_ns(const LatencyBuckets& hist, double q) {
     uint64_t total = 0;
     for (uint64_t n : hist) total += n;
     if (total == 0) return 0;
     const double rank = q * static_cast<double>(total);
     double seen = 0;
-    for (size_t slot = 0; slot < hist.size(); ++slot) {
-        if (hist[slot] == 0) continue;
-        if (seen + static_cast<double>(hist[slot]) >= rank) {
-            // slot k holds [2^k, 2^(k+1)); slot 0 also holds 0 and 1.
-            const double low = slot == 0 ? 0.0 : std::ldexp(1.0, static_cast<int>(slot));
-            const double high = std::ldexp(1.0, static_cast<int>(slot) + 1);
-            const double within = (rank - seen) / static_cast<double>(hist[slot]);
+    for (unsigned b = 0; b < hist.size(); ++b) {
+        if (hist[b] == 0) continue;
+        if (seen + static_cast<double>(hist[b]) >= rank) {
+            // Spread evenly over the bucket: off by at most its width, 1/8 of its start.
+            const double low = static_cast<double>(ipc_hist_lower_ns(b));
+            const double high = static_cast<double>(ipc_hist_lower_ns(b + 1));
+            const double within = (rank - seen) / static_cast<double>(hist[b]);
             return static_cast<uint64_t>(low + within * (high - low));
         }
-        seen += static_cast<double>(hist[slot]);
+        seen += static_cast<double>(hist[b]);
     }
     return 0;
 }

@@ -48,8 +48,8 @@ struct Report {
 
 Report build_report(const Snapshot& snap);
 
-// The q-quantile (0..1) of a log2 histogram, interpolated inside its bucket; 0 when empty.
-uint64_t quantile_ns(const std::array<uint64_t, IPC_HIST_SLOTS>& hist, double q);
+// The q-quantile (0..1) of a latency histogram, interpolated inside its bucket; 0 when empty.
+uint64_t quantile_ns(const LatencyBuckets& hist, double q);
 
 std::string drop_key(unsigned reason);
 

@@ -91,7 +91,12 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         bpf_map__set_max_entries(skel_->maps.objects, 1);
         bpf_map__set_max_entries(skel_->maps.object_names, 1);
     }
-    if (!track_budget) bpf_map__set_max_entries(skel_->maps.budget_stats, 1);
+    if (!track_budget) {
+        bpf_map__set_max_entries(skel_->maps.budget_stats, 1);
+        // sched_switch serves the budget only (switches come from the task's counters): the
+        // busiest event on the machine costs nothing when no budget is kept.
+        bpf_program__set_autoload(skel_->progs.on_sched_switch, false);
+    }
     if (max_procs) {
         // The built-in sizes are the object's own (bpf/maps.h), read back rather than repeated.
         const MapSizes built_in{bpf_map__max_entries(skel_->maps.targets), bpf_map__max_entries(skel_->maps.procs),
@@ -123,6 +128,7 @@ std::vector<ProgramCost> Tracer::self_cost() const {
     std::vector<ProgramCost> costs;
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel_->obj) {
+        if (!bpf_program__autoload(prog)) continue;
         bpf_prog_info info{};
         uint32_t len = sizeof info;
         if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0)
@@ -141,6 +147,7 @@ void Tracer::add_target(pid_t tgid) {
 void Tracer::attach() {
     bpf_program* prog = nullptr;
     bpf_object__for_each_program(prog, skel_->obj) {
+        if (!bpf_program__autoload(prog)) continue;
         bpf_link* link = bpf_program__attach(prog);
         if (!link) {
             const int err = errno;
@@ -158,7 +165,10 @@ Snapshot Tracer::snapshot() const {
     for_each_percpu<syscall_key, syscall_stats>(
         bpf_map__fd(skel_->maps.syscall_stats), [&](const syscall_key& k, const std::vector<syscall_stats>& per_cpu) {
             CallStats& out = snap.calls[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.nr}];
+            uint64_t voluntary = 0, involuntary = 0;
             for (const auto& v : per_cpu) {
+                voluntary += v.voluntary_switches;
+                involuntary += v.involuntary_switches;
                 CallStats c;
                 c.count = v.count;
                 c.errors = v.errors;
@@ -168,6 +178,12 @@ Snapshot Tracer::snapshot() const {
                 c.bytes_zero_copy = v.bytes_zero_copy;
                 for (size_t i = 0; i < c.hist.size(); ++i) c.hist[i] = v.hist[i];
                 out += c;
+            }
+            // The kernel counts a call's switches with the call; the model keeps them per mechanism.
+            if (voluntary || involuntary) {
+                ProcMechStats& m = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
+                m.voluntary_switches += voluntary;
+                m.involuntary_switches += involuntary;
             }
         });
     for_each_percpu<proc_mech_key, proc_mech_stats>(

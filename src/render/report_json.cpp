@@ -15,10 +15,19 @@ std::string syscall_label(unsigned nr) {
     return name.empty() ? "syscall_" + std::to_string(nr) : std::string(name);
 }
 
-nlohmann::ordered_json histogram(const std::array<uint64_t, IPC_HIST_SLOTS>& hist) {
-    size_t used = hist.size();
-    while (used > 0 && hist[used - 1] == 0) --used;
-    return json(std::vector<uint64_t>(hist.begin(), hist.begin() + static_cast<long>(used)));
+nlohmann::ordered_json log2_histogram(const LatencyBuckets& hist) {
+    const Log2Slots slots = log2_slots(hist);
+    size_t used = slots.size();
+    while (used > 0 && slots[used - 1] == 0) --used;
+    return json(std::vector<uint64_t>(slots.begin(), slots.begin() + static_cast<long>(used)));
+}
+
+// The non-empty buckets as [from_ns, to_ns, calls]: the bounds say how exact a quantile is.
+nlohmann::ordered_json latency_buckets(const LatencyBuckets& hist) {
+    json out = json::array();
+    for (unsigned b = 0; b < hist.size(); ++b)
+        if (hist[b]) out.push_back({ipc_hist_lower_ns(b), ipc_hist_lower_ns(b + 1), hist[b]});
+    return out;
 }
 
 nlohmann::ordered_json call_to_json(const CallStats& c) {
@@ -30,7 +39,8 @@ nlohmann::ordered_json call_to_json(const CallStats& c) {
             {"bytes_to_kernel", c.bytes_in},
             {"bytes_from_kernel", c.bytes_out},
             {"bytes_zero_copy", c.bytes_zero_copy},
-            {"latency_log2_ns", histogram(c.hist)}};
+            {"latency_log2_ns", log2_histogram(c.hist)},
+            {"latency_buckets", latency_buckets(c.hist)}};
 }
 
 nlohmann::ordered_json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {

@@ -35,15 +35,15 @@ Snapshot queue_snapshot() {
     snd.errors = 1;
     snd.total_ns = 3000;
     snd.bytes_in = 200;
-    snd.hist[0] = 1;   // [0, 2) ns
-    snd.hist[10] = 2;  // [1024, 2048) ns
+    snd.hist[latency_bucket(1ull << 0)] = 1;   // [0, 2) ns
+    snd.hist[latency_bucket(1ull << 10)] = 2;  // [1024, 2048) ns
     s.calls[{100, MECH_SYSV_MSG, kMsgsnd}] = snd;
     s.calls[{101, MECH_SYSV_MSG, kMsgsnd}] = snd;
     CallStats rcv;
     rcv.count = 6;
     rcv.total_ns = 6000;
     rcv.bytes_out = 400;
-    rcv.hist[IPC_HIST_SLOTS - 1] = 6;  // the open-ended slot
+    rcv.hist[latency_bucket(1ull << 39)] = 6;  // the open-ended slot
     s.calls[{200, MECH_SYSV_MSG, kMsgrcv}] = rcv;
     s.proc_mech[{100, MECH_SYSV_MSG}] = ProcMechStats{2, 1, 5, 1, 0, 0};
     s.proc_mech[{101, MECH_SYSV_MSG}] = ProcMechStats{3, 0, 7, 2, 0, 0};

@@ -20,7 +20,7 @@ CallStats writes(uint64_t n) {
     c.count = n;
     c.bytes_in = n * 10;
     c.total_ns = n * 100;
-    c.hist[6] = n;
+    c.hist[latency_bucket(1ull << 6)] = n;
     return c;
 }
 

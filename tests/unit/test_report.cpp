@@ -14,8 +14,8 @@ Snapshot two_processes() {
     semop.count = 400;
     semop.errors = 1;
     semop.total_ns = 400000;
-    semop.hist[9] = 300;  // [512, 1024) ns
-    semop.hist[12] = 100; // [4096, 8192) ns
+    semop.hist[latency_bucket(1ull << 9)] = 300;  // [512, 1024) ns
+    semop.hist[latency_bucket(1ull << 12)] = 100; // [4096, 8192) ns
     s.calls[{100, MECH_SYSV_SEM, *syscall_number("semop")}] = semop;
     s.calls[{101, MECH_SYSV_SEM, *syscall_number("semop")}] = semop;
     CallStats msgsnd;
@@ -36,15 +36,40 @@ Snapshot two_processes() {
     return s;
 }
 
-TEST(Quantile, InterpolatesInsideLog2Buckets) {
-    std::array<uint64_t, IPC_HIST_SLOTS> h{};
+TEST(LatencyBuckets, EveryDurationLiesInItsBucketAndBucketsAreAnEighthOfTheirStart) {
+    for (uint64_t ns : {0ull, 1ull, 2ull, 63ull, 64ull, 71ull, 72ull, 127ull, 128ull, 1000ull, 62'800ull, 999'999ull, 1ull << 39}) {
+        const unsigned b = latency_bucket(ns);
+        ASSERT_LT(b, static_cast<unsigned>(IPC_HIST_BUCKETS));
+        EXPECT_LE(ipc_hist_lower_ns(b), ns) << ns;
+        EXPECT_GT(ipc_hist_lower_ns(b + 1), ns) << ns;
+        EXPECT_EQ(ipc_hist_slot(b), ipc_log2(ns)) << "the log2 view of " << ns;
+    }
+    for (unsigned b = IPC_HIST_FINE_SHIFT; b + 1 < IPC_HIST_BUCKETS; ++b) {
+        const uint64_t lo = ipc_hist_lower_ns(b), hi = ipc_hist_lower_ns(b + 1);
+        EXPECT_LT(lo, hi);
+        EXPECT_LE(static_cast<double>(hi - lo), static_cast<double>(lo) / 8) << "bucket " << b;
+        EXPECT_EQ(latency_bucket(lo), b);
+        EXPECT_EQ(latency_bucket(hi - 1), b);
+    }
+    EXPECT_EQ(latency_bucket(~0ull), static_cast<unsigned>(IPC_HIST_BUCKETS - 1));  // longer: the last
+}
+
+TEST(Quantile, IsWithinAnEighthOfTheTrueValue) {
+    LatencyBuckets h{};
     EXPECT_EQ(quantile_ns(h, 0.5), 0u);
-    h[10] = 100;  // all in [1024, 2048)
-    EXPECT_EQ(quantile_ns(h, 0.5), 1536u);
-    EXPECT_EQ(quantile_ns(h, 1.0), 2048u);
-    h[20] = 1;
-    EXPECT_LT(quantile_ns(h, 0.99), 2048u);
-    EXPECT_GE(quantile_ns(h, 1.0), 1u << 20);
+    // The case: a single 62.8 µs shmget, once reported as p50 49.2 µs and p99 65.2 µs.
+    h[latency_bucket(62'800)] = 1;
+    EXPECT_NEAR(static_cast<double>(quantile_ns(h, 0.5)), 62'800.0, 62'800.0 / 8);
+    EXPECT_NEAR(static_cast<double>(quantile_ns(h, 0.99)), 62'800.0, 62'800.0 / 8);
+    // 90 calls of 1 µs and 10 of 1 ms: p50 near 1 µs, p99 near 1 ms.
+    h = {};
+    h[latency_bucket(1'000)] = 90;
+    h[latency_bucket(1'000'000)] = 10;
+    EXPECT_NEAR(static_cast<double>(quantile_ns(h, 0.5)), 1'000.0, 1'000.0 / 8);
+    EXPECT_NEAR(static_cast<double>(quantile_ns(h, 0.99)), 1'000'000.0, 1'000'000.0 / 8);
+    const Log2Slots slots = log2_slots(h);
+    EXPECT_EQ(slots[9], 90u);   // [512, 1024)
+    EXPECT_EQ(slots[19], 10u);  // [524288, 1048576)
 }
 
 TEST(BuildReport, SumsProcessesIntoMechanisms) {
@@ -52,7 +77,7 @@ TEST(BuildReport, SumsProcessesIntoMechanisms) {
     ASSERT_EQ(r.processes.size(), 2u);
     EXPECT_EQ(r.mechanisms.at(MECH_SYSV_SEM).calls.count, 800u);
     EXPECT_EQ(r.mechanisms.at(MECH_SYSV_SEM).calls.errors, 2u);
-    EXPECT_EQ(r.mechanisms.at(MECH_SYSV_SEM).syscalls.at(*syscall_number("semop")).hist[9], 600u);
+    EXPECT_EQ(r.mechanisms.at(MECH_SYSV_SEM).syscalls.at(*syscall_number("semop")).hist[latency_bucket(1ull << 9)], 600u);
     EXPECT_EQ(r.mechanisms.at(MECH_SYSV_SEM).events.voluntary_switches, 380u);
     EXPECT_EQ(r.mechanisms.at(MECH_SYSV_SHM).events.page_faults, 64u);
     EXPECT_EQ(r.processes[0].info.comm, "producer");

@@ -18,7 +18,7 @@ nlohmann::json sample_run_report() {
     CallStats snd;
     snd.count = 10;
     snd.bytes_in = 10240;
-    snd.hist[11] = 10;
+    snd.hist[latency_bucket(1ull << 11)] = 10;
     s.calls[{100, MECH_SYSV_MSG, *syscall_number("msgsnd")}] = snd;
     CallStats write;
     write.count = 1;

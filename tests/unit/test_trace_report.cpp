@@ -16,7 +16,7 @@ CallStats calls(uint64_t count, uint64_t in, uint64_t out, unsigned slot = 10) {
     c.bytes_in = in;
     c.bytes_out = out;
     c.total_ns = count * 1000;
-    c.hist[slot] = count;
+    c.hist[latency_bucket(1ull << slot)] = count;
     return c;
 }
 
@@ -45,7 +45,7 @@ TEST(SnapshotDiff, SubtractsEveryCounterAndDropsIdleEntries) {
     EXPECT_EQ(w.count, 200u);
     EXPECT_EQ(w.bytes_in, 200u * 4096);
     EXPECT_EQ(w.total_ns, 200000u);
-    EXPECT_EQ(w.hist[10], 200u);
+    EXPECT_EQ(w.hist[latency_bucket(1ull << 10)], 200u);
     EXPECT_EQ(d.calls.count({12, MECH_FILE, write}), 0u) << "unchanged: not in the interval";
     EXPECT_EQ(d.proc_mech.at({12, MECH_PIPE}).voluntary_switches, 100u);
     EXPECT_EQ(d.proc_mech.count({10, MECH_NONE}), 0u);
