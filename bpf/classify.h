@@ -195,14 +195,14 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	return 0;
 }
 
-/* The mechanism of the mapping containing addr, or MECH_NONE; false if it could not be looked up. */
-static __always_inline bool mechanism_at(struct task_struct *task, u64 addr, u8 *mechanism)
+/* The mechanism of the current task's mapping containing addr, or MECH_NONE (also when it could
+ * not be looked up). Global: bpf_find_vma's callback is verified once, not per caller path. */
+__noinline int mechanism_at(u64 addr)
 {
 	struct vma_lookup out = {};
-	long err = bpf_find_vma(task, addr, classify_vma, &out, 0);
 
-	*mechanism = out.mechanism;
-	return err != -EBUSY;
+	bpf_find_vma(bpf_get_current_task_btf(), addr, classify_vma, &out, 0);
+	return out.mechanism;
 }
 
 /* mmap, munmap, mprotect, mremap of a traced process, IPC or not: its memory mappings. */
@@ -259,12 +259,8 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 			return file ? classify_mapped_file_g((u64)file) : MECH_NONE;
 		}
 	}
-	case CLS_ADDR: {
-		u8 mechanism;
-
-		mechanism_at(task, syscall_arg(regs, 0), &mechanism);
-		return mechanism;
-	}
+	case CLS_ADDR:
+		return mechanism_at(syscall_arg(regs, 0));
 	case CLS_SOCKET:
 		return classify_socket(syscall_arg(regs, 0), syscall_arg(regs, 1));
 	case CLS_SHM_PATH: {

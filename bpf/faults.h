@@ -21,14 +21,28 @@ static __always_inline bool mm_seq(struct mm_struct *mm, u32 *seq)
 /* The mapping at addr (mechanism, object, file) for the current thread, through its
  * one-mapping cache. A first pass over a shared ring faults thousands of times in one
  * mapping: one bpf_find_vma instead of each. False if it could not be looked up. */
+__noinline int fault_mapping_at_g(struct inflight *c, u64 addr, struct vma_lookup *out);
+
 static __always_inline bool fault_mapping_at(struct task_struct *task, struct inflight *c, u64 addr,
 					     struct vma_lookup *out)
 {
-	struct mm_struct *mm = task->mm;
+	return fault_mapping_at_g(c, addr, out);
+}
+
+/* Global, for the current task: verified once, so bpf_find_vma's callback is verified once
+ * too, not once for each path of its callers (8 ms of the fault program's 15 ms). */
+__noinline int fault_mapping_at_g(struct inflight *c, u64 addr, struct vma_lookup *out)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm;
+	struct vma_lookup found = {};
 	u32 before = 0, after = 0;
 	bool cacheable;
 	long err;
 
+	if (!out)
+		return 0;
+	mm = task->mm;
 	cacheable = c && mm && mm_seq(mm, &before) && !(before & 1);
 	if (cacheable && c->vma_end && c->vma_mm == (u64)mm && c->vma_seq == before && addr >= c->vma_start &&
 	    addr < c->vma_end) {
@@ -36,11 +50,12 @@ static __always_inline bool fault_mapping_at(struct task_struct *task, struct in
 		out->object = c->vma_object;
 		out->file = c->vma_file;
 		out->file_backed = c->vma_file_backed;
-		return true;
+		return 1;
 	}
-	err = bpf_find_vma(task, addr, classify_vma, out, 0);
+	err = bpf_find_vma(task, addr, classify_vma, &found, 0); /* its context must be on the stack */
 	if (err == -EBUSY)
-		return false;
+		return 0;
+	*out = found;
 	/* Cache only a lookup that no writer overlapped: the same even sequence before and after. */
 	if (cacheable && out->end && mm_seq(mm, &after) && after == before) {
 		c->vma_start = out->start;
@@ -52,7 +67,7 @@ static __always_inline bool fault_mapping_at(struct task_struct *task, struct in
 		c->vma_file = out->file;
 		c->vma_file_backed = out->file_backed;
 	}
-	return true;
+	return 1;
 }
 
 /* At sys_enter of a shared futex call (track_objects): the shared mapping holding its word,
@@ -79,8 +94,9 @@ static __always_inline void count_sync_call(u32 tgid, struct inflight *c)
 }
 
 /* A fault on a shared mapping counts for the mapping's mechanism; a kernel-mode fault on
- * a private user buffer inside an IPC call is that call's copy touching a fresh page. */
-static __always_inline void on_fault(u64 address, bool kernel_mode)
+ * a private user buffer inside an IPC call is that call's copy touching a fresh page.
+ * Global: verified on its own, without the caller's state to carry through every path. */
+__noinline int on_fault(u64 address, int kernel_mode)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	u32 tgid = task->tgid;
@@ -90,7 +106,7 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 	u8 mechanism;
 
 	if (address >= USER_ADDR_LIMIT || !is_target_task(task, tgid, &c, true))
-		return;
+		return 0;
 	if (!c) /* the storage holds the thread's mapping cache */
 		c = new_thread_storage(task);
 	mechanism = MECH_NONE;
@@ -124,33 +140,38 @@ static __always_inline void on_fault(u64 address, bool kernel_mode)
 			if (o)
 				o->page_faults++;
 		}
-		return;
+		return 0;
 	}
 	s = proc_mech_for(tgid, c && c->active ? c->mechanism : MECH_NONE);
 	if (s)
 		s->copy_faults++;
+	return 0;
 }
 
 /* At sys_exit: moves the faults on_fault left pending from `other` to their mapping's
  * mechanism, and out of fault_unresolved, when the mappings are those they faulted in. */
-static __always_inline void resolve_pending_faults(struct task_struct *task, struct inflight *c)
+__noinline int resolve_pending_faults(struct inflight *c)
 {
+	struct task_struct *task = bpf_get_current_task_btf(); /* global: verified once */
 	struct vma_lookup out = {};
 	struct mm_struct *mm = task->mm;
 	struct proc_mech_stats *from, *to;
-	u32 n = c->pend_n, seq, reason = DROP_FAULT_UNRESOLVED;
+	u32 n, seq, reason = DROP_FAULT_UNRESOLVED;
 	u64 *unresolved;
 
+	if (!c)
+		return 0;
+	n = c->pend_n;
 	c->pend_n = 0;
 	if (!mm || !mm_seq(mm, &seq) || seq != c->pend_seq)
-		return; /* the mappings changed since: the faults stay unresolved */
+		return 0; /* the mappings changed since: the faults stay unresolved */
 	if (bpf_find_vma(task, c->pend_lo, classify_vma, &out, 0) || c->pend_hi >= out.end)
-		return;
+		return 0;
 	if (out.mechanism != MECH_NONE) {
 		from = proc_mech_for(task->tgid, MECH_NONE);
 		to = proc_mech_for(task->tgid, out.mechanism);
 		if (!from || !to)
-			return;
+			return 0;
 		/* Per-CPU counters: this CPU's may wrap, the sum over CPUs is right. */
 		from->page_faults -= n;
 		to->page_faults += n;
@@ -158,6 +179,7 @@ static __always_inline void resolve_pending_faults(struct task_struct *task, str
 	unresolved = bpf_map_lookup_elem(&drops, &reason);
 	if (unresolved)
 		*unresolved -= n;
+	return 0;
 }
 
 #endif /* IPCTRACE_FAULTS_H */

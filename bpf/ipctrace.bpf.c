@@ -101,7 +101,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 		return 0; /* not traced, or a target's new child (its storage just made) */
 	}
 	if (call->pend_n)
-		resolve_pending_faults(task, call);
+		resolve_pending_faults(call);
 	if (!call->active)
 		return 0; /* not traced, or entered before tracing started */
 	call->active = 0;
@@ -121,24 +121,26 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 
 	s = syscall_stats_for(&key);
 	if (s) {
-		s->count++;
-		s->voluntary_switches += nvcsw;
-		s->involuntary_switches += nivcsw;
-		s->total_ns += duration;
 		u32 bucket = ipc_hist_bucket(duration);
 
 		if (bucket >= IPC_HIST_BUCKETS) /* for the verifier */
 			bucket = IPC_HIST_BUCKETS - 1;
-		if (++s->hist[bucket] == 0)
-			count_drop(DROP_HIST_WRAPPED);
+		/* One entry for all CPUs (see maps.h): atomic adds, a process's threads share it. */
+		__sync_fetch_and_add(&s->count, 1);
+		__sync_fetch_and_add(&s->total_ns, duration);
+		__sync_fetch_and_add(&s->hist[bucket], 1);
+		if (nvcsw)
+			__sync_fetch_and_add(&s->voluntary_switches, nvcsw);
+		if (nivcsw)
+			__sync_fetch_and_add(&s->involuntary_switches, nivcsw);
 		if (ret < 0) {
-			s->errors++;
+			__sync_fetch_and_add(&s->errors, 1);
 		} else {
 			switch (rule->bytes) {
-			case BYTES_RET_IN: s->bytes_in += ret; break;
-			case BYTES_RET_OUT: s->bytes_out += ret; break;
-			case BYTES_ARG_IN: s->bytes_in += call->arg; break;
-			case BYTES_RET_ZERO: s->bytes_zero_copy += ret; break;
+			case BYTES_RET_IN: __sync_fetch_and_add(&s->bytes_in, ret); break;
+			case BYTES_RET_OUT: __sync_fetch_and_add(&s->bytes_out, ret); break;
+			case BYTES_ARG_IN: __sync_fetch_and_add(&s->bytes_in, call->arg); break;
+			case BYTES_RET_ZERO: __sync_fetch_and_add(&s->bytes_zero_copy, ret); break;
 			}
 		}
 	}
@@ -150,22 +152,16 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 	return 0;
 }
 
+/* One program for both fault tracepoints (the collector attaches it to page_fault_kernel
+ * too): verified once, which is a sixth of start-up. The mode is the kernel's own test,
+ * user_mode(regs), on the regs both tracepoints pass. */
 SEC("raw_tp/page_fault_user")
-int BPF_PROG(on_page_fault_user, unsigned long address)
+int BPF_PROG(on_page_fault, unsigned long address, struct pt_regs *raw_regs)
 {
+	struct pt_regs *regs = KERNEL_CAST(struct pt_regs, raw_regs);
 	u64 t0 = budget_now();
 
-	on_fault(address, false);
-	budget_probe_ran(bpf_get_current_task_btf(), t0);
-	return 0;
-}
-
-SEC("raw_tp/page_fault_kernel")
-int BPF_PROG(on_page_fault_kernel, unsigned long address)
-{
-	u64 t0 = budget_now();
-
-	on_fault(address, true);
+	on_fault(address, (regs->cs & 3) == 0);
 	budget_probe_ran(bpf_get_current_task_btf(), t0);
 	return 0;
 }

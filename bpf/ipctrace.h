@@ -137,10 +137,7 @@ struct syscall_stats {
 	unsigned long long bytes_zero_copy;
 	unsigned long long voluntary_switches;   /* blocked inside the call (the task's nvcsw moved) */
 	unsigned long long involuntary_switches; /* preempted inside it (nivcsw) */
-	/* Per CPU: a bucket wraps after 4.3 G calls on one CPU (45 min at 1.6 M calls/s, all in one
-	 * bucket), counted as latency_bucket_wrapped. 4-byte buckets keep the entry small enough for
-	 * the per-CPU allocator's atomic pool when processes start by the hundred. */
-	unsigned int hist[IPC_HIST_BUCKETS];
+	unsigned long long hist[IPC_HIST_BUCKETS];
 };
 
 /* Per process and mechanism: what is not a syscall. */

@@ -156,36 +156,36 @@ void Tracer::attach() {
         }
         links_.emplace_back(link);
     }
+    // The fault program serves both fault tracepoints (bpf/ipctrace.bpf.c).
+    bpf_link* kernel_faults = bpf_program__attach_raw_tracepoint(skel_->progs.on_page_fault, "page_fault_kernel");
+    if (!kernel_faults) {
+        const int err = errno;
+        links_.clear();
+        throw TraceError("attach raw_tp/page_fault_kernel: " + error_text(err));
+    }
+    links_.emplace_back(kernel_faults);
 }
 
 void Tracer::detach() { links_.clear(); }
 
 Snapshot Tracer::snapshot() const {
     Snapshot snap;
-    for_each_percpu<syscall_key, syscall_stats>(
-        bpf_map__fd(skel_->maps.syscall_stats), [&](const syscall_key& k, const std::vector<syscall_stats>& per_cpu) {
-            CallStats& out = snap.calls[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.nr}];
-            uint64_t voluntary = 0, involuntary = 0;
-            for (const auto& v : per_cpu) {
-                voluntary += v.voluntary_switches;
-                involuntary += v.involuntary_switches;
-                CallStats c;
-                c.count = v.count;
-                c.errors = v.errors;
-                c.total_ns = v.total_ns;
-                c.bytes_in = v.bytes_in;
-                c.bytes_out = v.bytes_out;
-                c.bytes_zero_copy = v.bytes_zero_copy;
-                for (size_t i = 0; i < c.hist.size(); ++i) c.hist[i] = v.hist[i];
-                out += c;
-            }
-            // The kernel counts a call's switches with the call; the model keeps them per mechanism.
-            if (voluntary || involuntary) {
-                ProcMechStats& m = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
-                m.voluntary_switches += voluntary;
-                m.involuntary_switches += involuntary;
-            }
-        });
+    for_each<syscall_key, syscall_stats>(bpf_map__fd(skel_->maps.syscall_stats), [&](const syscall_key& k, const syscall_stats& v) {
+        CallStats& c = snap.calls[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.nr}];
+        c.count = v.count;
+        c.errors = v.errors;
+        c.total_ns = v.total_ns;
+        c.bytes_in = v.bytes_in;
+        c.bytes_out = v.bytes_out;
+        c.bytes_zero_copy = v.bytes_zero_copy;
+        std::copy(std::begin(v.hist), std::end(v.hist), c.hist.begin());
+        // The kernel counts a call's switches with the call; the model keeps them per mechanism.
+        if (v.voluntary_switches || v.involuntary_switches) {
+            ProcMechStats& m = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}];
+            m.voluntary_switches += v.voluntary_switches;
+            m.involuntary_switches += v.involuntary_switches;
+        }
+    });
     for_each_percpu<proc_mech_key, proc_mech_stats>(
         bpf_map__fd(skel_->maps.proc_mech_stats),
         [&](const proc_mech_key& k, const std::vector<proc_mech_stats>& per_cpu) {
