@@ -20,7 +20,8 @@ TEST_P(RunKilled, TheKernelDropsTheProbesAndTheRolesCleanUp) {
         ASSERT_TRUE(wait_for_roles(b, 2)) << b.err();
         std::this_thread::sleep_for(300ms);
         ours = programs_held_by(b.pid());
-        EXPECT_EQ(ours.size(), our_program_names().size()) << "ipctrace should hold every program it attached";
+        // Every program but on_sched_switch, which serves compare's time budget only.
+        EXPECT_EQ(ours.size(), our_program_names().size() - 1) << "ipctrace should hold every program it attached";
         // A fork keeps every descriptor: roles holding the links would keep the probes
         // attached after ipctrace died, for as long as they lived.
         for (const auto& r : track_roles(b)) {
