@@ -66,15 +66,15 @@ static __always_inline u32 fd_kind(struct file *file, u32 mechanism)
 	return FD_KIND_OTHER;
 }
 
-/* One passed descriptor, read from the caller's own file table. */
-static long passed_fd_step(u32 i, void *ctx)
+/* One passed descriptor, read from the caller's own file table. Global, as the step below
+ * calls it: verified once. */
+__noinline int passed_fd_g(struct fd_walk *w, u32 i)
 {
-	struct fd_walk *w = ctx;
 	struct file *file;
 	u32 mechanism;
 	s32 fd;
 
-	if (i >= w->n || bpf_probe_read_user(&fd, sizeof(fd), (void *)(w->base + (u64)i * sizeof(fd))))
+	if (!w || i >= w->n || bpf_probe_read_user(&fd, sizeof(fd), (void *)(w->base + (u64)i * sizeof(fd))))
 		return 1;
 	file = fd >= 0 ? file_of_fd(bpf_get_current_task_btf(), fd) : NULL;
 	mechanism = classify_file_g((u64)file);
@@ -94,6 +94,8 @@ static long passed_fd_step(u32 i, void *ctx)
 	}
 	return 0;
 }
+
+static long passed_fd_step(u32 i, void *ctx) { return passed_fd_g(ctx, i) ? 1 : 0; }
 
 /* A successful sendmsg/recvmsg on a unix socket: the descriptors its SCM_RIGHTS messages
  * carried. Global: verified once. */
