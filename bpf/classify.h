@@ -240,11 +240,15 @@ static __always_inline u8 classify_call(const struct syscall_rule *rule, struct 
 	if (track_objects && rule->object == OBJ_ARG0)
 		*object = syscall_arg(regs, 0);
 	switch (rule->classify) {
+	case CLS_WAIT:
+	case CLS_EPOLL_CTL:
+		return rule->mechanism;
 	case CLS_FIXED:
 		if (track_objects && rule->object == OBJ_FD)
 			classify_fd(task, syscall_arg(regs, 0), object); /* an mqueue fd */
 		return rule->mechanism;
 	case CLS_FD:
+	case CLS_FD_MSG:
 		return classify_fd(task, syscall_arg(regs, 0), object);
 	case CLS_MMAP: {
 		unsigned long flags = syscall_arg(regs, 3);

@@ -16,7 +16,9 @@
  *   objects.h   the IPC objects of trace's communication map: numbers, names, use
  *   classify.h  which mechanism a call uses
  *   faults.h    which mechanism's mapping a page fault hit
- *   budget.h    where a traced process's time went (compare's time budget) */
+ *   budget.h    where a traced process's time went (compare's time budget)
+ *   waits.h     epoll/poll/select time, split by what became ready
+ *   fd_passing.h  descriptors passed with SCM_RIGHTS */
 #include "vmlinux-6.18.h" /* kernel types from a 6.18 kernel's BTF; CO-RE relocates them to the running one */
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -31,6 +33,8 @@
 #include "classify.h"
 #include "faults.h"
 #include "budget.h"
+#include "waits.h"
+#include "fd_passing.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -148,6 +152,10 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 		count_object(&key, rule, call, ret, KERNEL_CAST(struct pt_regs, raw_regs));
 	if (track_objects && call->sync_mechanism)
 		count_sync_call(key.tgid, call);
+	if (rule->classify == CLS_WAIT || rule->classify == CLS_EPOLL_CTL)
+		wait_call_exit(rule->classify, &key, ret, duration, raw_regs);
+	else if (rule->classify == CLS_FD_MSG)
+		fd_msg_exit(&key, call, ret, raw_regs);
 	budget_call_exit(task, key.tgid, t0);
 	return 0;
 }

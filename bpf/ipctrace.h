@@ -93,6 +93,10 @@ enum ipc_classify {
 	CLS_MKNOD_FIFO, /* mknod/mknodat whose mode (argument `arg`) is S_IFIFO: mkfifo */
 	CLS_FUTEX,      /* futex whose op (argument `arg`) is not FUTEX_PRIVATE_FLAG: only those can link processes */
 	CLS_MAPPING,    /* mprotect, mremap: only counted among the process's memory mappings, never IPC */
+	/* Waits and passed descriptors (bpf/waits.h, bpf/fd_passing.h): more work at sys_exit */
+	CLS_WAIT,       /* epoll_wait, poll, select…: the table's mechanism (MECH_WAIT); the time split by what became ready */
+	CLS_EPOLL_CTL,  /* epoll_ctl: the table's mechanism; remembers what each registration is */
+	CLS_FD_MSG,     /* sendmsg, recvmsg: as CLS_FD, plus the descriptors passed with SCM_RIGHTS */
 };
 
 /* Which bytes a successful call moved across the user/kernel boundary. */
@@ -188,12 +192,66 @@ struct object_stats {
 	unsigned long long bytes_out;
 	unsigned long long page_faults; /* faults in the process's mappings of a shared object */
 	unsigned long long sync_calls;  /* shared futex calls on an address inside the object */
+	/* SCM_RIGHTS (bpf/fd_passing.h): on a socket's object, the descriptors passed through it;
+	 * on a passed file's own object (a memfd, a pipe), how many times it was passed */
+	unsigned long long fds_sent;
+	unsigned long long fds_received;
 };
 
 struct proc_info {
 	unsigned int ppid;
 	unsigned int exited;
 	char comm[IPC_COMM_LEN];
+};
+
+/* Waits (bpf/waits.h). Per process and mechanism (struct proc_mech_key): how much of the time
+ * blocked in epoll_wait, poll, select and their variants went to waiting for a descriptor of
+ * this mechanism. A wait that returns k ready descriptors gives each an equal share of its
+ * duration (the last share takes the rounding remainder), so the shares add up to it. */
+#define IPC_DEFAULT_EPOLL_REGS 16384 /* epoll registrations remembered (epoll_regs, epoll_fds) */
+#define IPC_WAIT_MAX_READY 64        /* ready descriptors examined per wait; the rest share nothing */
+#define IPC_WAIT_MAX_FDS 1024        /* pollfd entries and select bits scanned per wait */
+struct ipc_wait_stats {
+	unsigned long long wait_ns;    /* blocked time attributed to this mechanism's ready descriptors */
+	unsigned long long ready_fds;  /* ready descriptors of this mechanism the waits returned */
+	unsigned long long idle_ns;    /* MECH_NONE's entry: waits that returned nothing ready (timeout, error) */
+	unsigned long long timeouts;   /* MECH_NONE's entry: of those, the timeouts (returned 0) */
+};
+
+/* An epoll registration (epoll_ctl ADD/MOD), by what the waits return: the user's epoll_data,
+ * a number or a pointer (redis stores the fd, libuv and nginx pointers). */
+struct epoll_reg_key {
+	unsigned int tgid;
+	unsigned int epfd;
+	unsigned long long data;
+};
+struct epoll_reg {
+	unsigned int fd;
+	unsigned int mechanism;
+};
+/* The same registration by fd, for EPOLL_CTL_DEL (which names the fd, not the data). */
+struct epoll_fd_key {
+	unsigned int tgid;
+	unsigned int epfd;
+	unsigned int fd;
+	unsigned int pad;
+};
+
+/* Passed descriptors (bpf/fd_passing.h): the kinds of file an SCM_RIGHTS message carries,
+ * from fd_kinds.def. */
+enum ipc_fd_kind {
+#define IPC_FD_KIND(id, key) id,
+#include "fd_kinds.def"
+#undef IPC_FD_KIND
+	FD_KIND_COUNT,
+};
+#define IPC_MAX_PASSED_FDS 253 /* the kernel's SCM_MAX_FD: descriptors in one SCM_RIGHTS message */
+/* Per process and the mechanism of the socket they crossed (struct proc_mech_key). */
+struct ipc_fd_pass_stats {
+	unsigned long long sent;     /* descriptors sent with sendmsg */
+	unsigned long long received; /* descriptors received with recvmsg */
+	unsigned long long sent_kinds[FD_KIND_COUNT];
+	unsigned long long received_kinds[FD_KIND_COUNT];
 };
 
 /* What could not be recorded, from drops.def: the index of the `drops` map. */

@@ -77,8 +77,9 @@ IPC_SYSCALL(listen,            50, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
 IPC_SYSCALL(shutdown,          48, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
 IPC_SYSCALL(sendto,            44, CLS_FD, MECH_NONE, BYTES_RET_IN, 0, OBJ_FD)
 IPC_SYSCALL(recvfrom,          45, CLS_FD, MECH_NONE, BYTES_RET_OUT, 0, OBJ_FD)
-IPC_SYSCALL(sendmsg,           46, CLS_FD, MECH_NONE, BYTES_RET_IN, 0, OBJ_FD)
-IPC_SYSCALL(recvmsg,           47, CLS_FD, MECH_NONE, BYTES_RET_OUT, 0, OBJ_FD)
+/* sendmsg/recvmsg: also the descriptors passed with SCM_RIGHTS (bpf/fd_passing.h) */
+IPC_SYSCALL(sendmsg,           46, CLS_FD_MSG, MECH_NONE, BYTES_RET_IN, 0, OBJ_FD)
+IPC_SYSCALL(recvmsg,           47, CLS_FD_MSG, MECH_NONE, BYTES_RET_OUT, 0, OBJ_FD)
 /* sendmmsg/recvmmsg return a message count, not bytes: counted, bytes not attributed */
 IPC_SYSCALL(sendmmsg,         307, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
 IPC_SYSCALL(recvmmsg,         299, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
@@ -103,3 +104,14 @@ IPC_SYSCALL(pidfd_send_signal, 424, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_N
 IPC_SYSCALL(rt_sigtimedwait,  128, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(rt_sigsuspend,    130, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(pause,             34, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_NONE)
+
+/* Waits (bpf/waits.h): counted under "wait" with their blocked time, which is split among the
+ * mechanisms of the descriptors they return ready; epoll_ctl tells what each registration is. */
+IPC_SYSCALL(poll,               7, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(select,            23, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(epoll_wait,       232, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(epoll_ctl,        233, CLS_EPOLL_CTL, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(pselect6,         270, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(ppoll,            271, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(epoll_pwait,      281, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(epoll_pwait2,     441, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)

@@ -41,6 +41,16 @@ constexpr SyscallRow kSyscalls[] = {
 
 }  // namespace
 
+std::string_view fd_kind_key(unsigned kind) {
+    static constexpr std::string_view keys[] = {
+#define IPC_FD_KIND(id, key) key,
+#include "fd_kinds.def"
+#undef IPC_FD_KIND
+    };
+    static_assert(std::size(keys) == FD_KIND_COUNT);
+    return kind < FD_KIND_COUNT ? keys[kind] : "other";
+}
+
 std::string_view mechanism_key(Mechanism m) {
     return static_cast<unsigned>(m) < MECH_COUNT ? kMechanisms[m].key : kMechanisms[MECH_NONE].key;
 }

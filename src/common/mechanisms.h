@@ -20,6 +20,9 @@ std::optional<Mechanism> mechanism_from_key(std::string_view key);
 // I/O) are reported apart.
 bool is_ipc(Mechanism m);
 
+// JSON key of a passed descriptor's kind (bpf/fd_kinds.def): "memfd", "pipe", …
+std::string_view fd_kind_key(unsigned kind);
+
 // Syscall name for a traced syscall number, "" if the number is not in the table.
 std::string_view syscall_name(unsigned nr);
 std::optional<unsigned> syscall_number(std::string_view name);

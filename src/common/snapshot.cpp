@@ -25,6 +25,26 @@ ObjectStats& ObjectStats::operator+=(const ObjectStats& o) {
     bytes_out += o.bytes_out;
     page_faults += o.page_faults;
     sync_calls += o.sync_calls;
+    fds_sent += o.fds_sent;
+    fds_received += o.fds_received;
+    return *this;
+}
+
+WaitStats& WaitStats::operator+=(const WaitStats& o) {
+    wait_ns += o.wait_ns;
+    ready_fds += o.ready_fds;
+    idle_ns += o.idle_ns;
+    timeouts += o.timeouts;
+    return *this;
+}
+
+FdPassStats& FdPassStats::operator+=(const FdPassStats& o) {
+    sent += o.sent;
+    received += o.received;
+    for (size_t i = 0; i < sent_kinds.size(); ++i) {
+        sent_kinds[i] += o.sent_kinds[i];
+        received_kinds[i] += o.received_kinds[i];
+    }
     return *this;
 }
 
@@ -43,6 +63,8 @@ ProcMechStats& ProcMechStats::operator+=(const ProcMechStats& o) {
     mremaps += o.mremaps;
     file_faults += o.file_faults;
     signals_delivered += o.signals_delivered;
+    waits += o.waits;
+    fds_passed += o.fds_passed;
     return *this;
 }
 

@@ -28,6 +28,22 @@ struct CallStats {
 // The bucket of CallStats::hist that holds a duration in ns.
 inline unsigned latency_bucket(uint64_t ns) { return ipc_hist_bucket(ns); }
 
+// Waits (bpf/waits.h): the time blocked in epoll_wait/poll/select attributed to this
+// mechanism's ready descriptors; idle_ns and timeouts only on MECH_NONE's entry.
+struct WaitStats {
+    uint64_t wait_ns = 0, ready_fds = 0;
+    uint64_t idle_ns = 0, timeouts = 0;  // waits that returned nothing ready; of them, timeouts
+    WaitStats& operator+=(const WaitStats& o);
+};
+
+// Descriptors passed with SCM_RIGHTS over this mechanism's sockets (bpf/fd_passing.h), by kind
+// (bpf/fd_kinds.def).
+struct FdPassStats {
+    uint64_t sent = 0, received = 0;
+    std::array<uint64_t, FD_KIND_COUNT> sent_kinds{}, received_kinds{};
+    FdPassStats& operator+=(const FdPassStats& o);
+};
+
 struct ProcMechStats {
     uint64_t page_faults = 0, copy_faults = 0;
     uint64_t voluntary_switches = 0, involuntary_switches = 0;
@@ -37,6 +53,8 @@ struct ProcMechStats {
     uint64_t mmap_private_file = 0, mmap_private_anon = 0, mmap_shared = 0;
     uint64_t munmaps = 0, mprotects = 0, mremaps = 0;
     uint64_t file_faults = 0;  // of page_faults, those in file-backed mappings
+    WaitStats waits{};          // from the wait_stats map
+    FdPassStats fds_passed{};   // from the fd_pass_stats map
     ProcMechStats& operator+=(const ProcMechStats& o);
 };
 
@@ -45,6 +63,8 @@ struct ObjectStats {
     uint64_t calls = 0, bytes_in = 0, bytes_out = 0;
     uint64_t page_faults = 0;  // faults in the process's mappings of the object (shared mappings)
     uint64_t sync_calls = 0;   // shared futex calls on a word inside the object
+    // SCM_RIGHTS: descriptors sent/received through this socket, or this file passed (bpf/fd_passing.h)
+    uint64_t fds_sent = 0, fds_received = 0;
     ObjectStats& operator+=(const ObjectStats& o);
 };
 

@@ -17,8 +17,23 @@ CallStats minus(const CallStats& a, const CallStats& b) {
     return d;
 }
 
+WaitStats minus(const WaitStats& a, const WaitStats& b) {
+    return {minus(a.wait_ns, b.wait_ns), minus(a.ready_fds, b.ready_fds), minus(a.idle_ns, b.idle_ns), minus(a.timeouts, b.timeouts)};
+}
+
+FdPassStats minus(const FdPassStats& a, const FdPassStats& b) {
+    FdPassStats d;
+    d.sent = minus(a.sent, b.sent);
+    d.received = minus(a.received, b.received);
+    for (size_t i = 0; i < d.sent_kinds.size(); ++i) {
+        d.sent_kinds[i] = minus(a.sent_kinds[i], b.sent_kinds[i]);
+        d.received_kinds[i] = minus(a.received_kinds[i], b.received_kinds[i]);
+    }
+    return d;
+}
+
 ProcMechStats minus(const ProcMechStats& a, const ProcMechStats& b) {
-    return {minus(a.page_faults, b.page_faults),
+    ProcMechStats d{minus(a.page_faults, b.page_faults),
             minus(a.copy_faults, b.copy_faults),
             minus(a.voluntary_switches, b.voluntary_switches),
             minus(a.involuntary_switches, b.involuntary_switches),
@@ -32,6 +47,9 @@ ProcMechStats minus(const ProcMechStats& a, const ProcMechStats& b) {
             minus(a.mprotects, b.mprotects),
             minus(a.mremaps, b.mremaps),
             minus(a.file_faults, b.file_faults)};
+    d.waits = minus(a.waits, b.waits);
+    d.fds_passed = minus(a.fds_passed, b.fds_passed);
+    return d;
 }
 
 bool empty(const CallStats& c) {
@@ -43,7 +61,8 @@ bool empty(const ProcMechStats& s) {
     return s.page_faults == 0 && s.copy_faults == 0 && s.voluntary_switches == 0 && s.involuntary_switches == 0 &&
            s.signals_sent == 0 && s.signals_delivered == 0 && s.all_syscalls == 0 &&
            s.mmap_private_file == 0 && s.mmap_private_anon == 0 && s.mmap_shared == 0 && s.munmaps == 0 && s.mprotects == 0 &&
-           s.mremaps == 0;
+           s.mremaps == 0 && s.waits.wait_ns == 0 && s.waits.idle_ns == 0 && s.waits.timeouts == 0 && s.fds_passed.sent == 0 &&
+           s.fds_passed.received == 0;
 }
 
 // later - earlier over one map, keeping only entries that changed.

@@ -116,6 +116,19 @@ std::map<std::pair<Mechanism, uint64_t>, uint64_t> unix_orphans(const Snapshot& 
     return out;
 }
 
+// The "passed fd" edges of a socket: each process that sent descriptors through it to each that
+// received some. Its calls are the data edge's, so a link that folds both counts them once.
+void add_passed_fd_edges(CommMap& map, const SharedObject& o) {
+    for (const auto& w : o.users)
+        for (const auto& r : o.users) {
+            if (w.pid == r.pid || !w.use.fds_sent || !r.use.fds_received) continue;
+            Edge e{w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, 0, w.use.calls + r.use.calls, true};
+            e.passed_fd = true;
+            e.fds_passed = std::min(w.use.fds_sent, r.use.fds_received);
+            map.edges.push_back(std::move(e));
+        }
+}
+
 // Merges `use` into `into` (the same process on the same object under two numbers).
 void add_use(ObjectStats& into, const ObjectStats& use) { into += use; }
 
@@ -173,6 +186,7 @@ CommMap build_comm_map(const Snapshot& snap) {
                         map.edges.push_back({w.pid, r.pid, w.comm, r.comm, o.mechanism, o.object, o.label, 0, w.use.calls + r.use.calls, false,
                                              w.use.page_faults, r.use.page_faults, w.use.sync_calls + r.use.sync_calls});
                 }
+            add_passed_fd_edges(map, o);
         }
         map.objects.push_back(std::move(o));
     }
@@ -203,6 +217,7 @@ void merge_into(Link& into, const Link& from) {
     into.bytes_left += from.bytes_left;
     into.calls += from.calls;
     into.sync_calls += from.sync_calls;
+    into.fds_passed += from.fds_passed;
     into.faults_left += from.faults_left;
     into.to_right = into.to_right || from.to_right;
     into.to_left = into.to_left || from.to_left;
@@ -247,6 +262,7 @@ std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
             l.faults_left += forward ? e.from_faults : e.to_faults;
             l.faults_right += forward ? e.to_faults : e.from_faults;
         }
+        l.fds_passed += e.fds_passed;
         if (!e.directed)
             l.shared = true;
         else if (forward) {
@@ -285,7 +301,7 @@ std::vector<Link> fold_comm_map(const CommMap& map, bool fold_processes) {
             Link folded = members.front();
             folded.objects.clear();
             folded.bytes_right = folded.bytes_left = folded.calls = 0;
-            folded.faults_left = folded.faults_right = folded.sync_calls = 0;
+            folded.faults_left = folded.faults_right = folded.sync_calls = folded.fds_passed = 0;
             folded.to_right = folded.to_left = folded.shared = false;
             folded.left.clear();
             for (const auto& m : members) {

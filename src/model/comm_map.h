@@ -42,6 +42,10 @@ struct Edge {
     bool directed = true; // false: both used the object (semaphores, segments) but no data flowed
     uint64_t from_faults = 0, to_faults = 0;  // page faults of each side in its mappings of the object
     uint64_t sync_calls = 0;                  // shared futex calls of both sides on words inside it
+    // A "passed fd" edge: `from` sent descriptors with SCM_RIGHTS through this socket, `to`
+    // received them (bpf/fd_passing.h); fds_passed is how many both ends counted.
+    bool passed_fd = false;
+    uint64_t fds_passed = 0;
 };
 
 struct CommMap {
@@ -66,6 +70,7 @@ struct Link {
     bool shared = false;                       // an undirected edge (no data through calls)
     uint64_t faults_left = 0, faults_right = 0;  // faults on shared mappings, by the left / right side
     uint64_t sync_calls = 0;                     // shared futex calls on those mappings
+    uint64_t fds_passed = 0;                     // descriptors passed with SCM_RIGHTS, either way
 };
 
 CommMap build_comm_map(const Snapshot& snap);

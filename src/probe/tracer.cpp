@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -107,6 +108,8 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         if (track_budget) bpf_map__set_max_entries(skel_->maps.budget_stats, sizes.procs);
         bpf_map__set_max_entries(skel_->maps.syscall_stats, sizes.stats);
         bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
+        bpf_map__set_max_entries(skel_->maps.wait_stats, sizes.stats);
+        bpf_map__set_max_entries(skel_->maps.fd_pass_stats, sizes.stats);
         if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);
     }
     skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
@@ -199,8 +202,10 @@ Snapshot Tracer::snapshot() const {
     for_each_percpu<object_key, object_stats>(
         bpf_map__fd(skel_->maps.objects), [&](const object_key& k, const std::vector<object_stats>& per_cpu) {
             ObjectStats& out = snap.objects[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.object}];
-            for (const auto& v : per_cpu) out += ObjectStats{v.calls, v.bytes_in, v.bytes_out, v.page_faults, v.sync_calls};
+            for (const auto& v : per_cpu)
+                out += ObjectStats{v.calls, v.bytes_in, v.bytes_out, v.page_faults, v.sync_calls, v.fds_sent, v.fds_received};
         });
+    read_waits_and_fds(snap);
     // Parts from the file up: the path is them in reverse, "…" when the walk stopped short.
     for_each<object_key, object_name>(bpf_map__fd(skel_->maps.object_names), [&](const object_key& k, const object_name& n) {
         std::string path = n.truncated ? "…" : "";
@@ -238,6 +243,45 @@ Snapshot Tracer::snapshot() const {
     return snap;
 }
 
+// Waits and passed descriptors (bpf/waits.h, bpf/fd_passing.h): kept per process and mechanism
+// in maps of their own, read into the same ProcMechStats rows as the other per-mechanism events.
+void Tracer::read_waits_and_fds(Snapshot& snap) const {
+    for_each_percpu<proc_mech_key, ipc_wait_stats>(
+        bpf_map__fd(skel_->maps.wait_stats), [&](const proc_mech_key& k, const std::vector<ipc_wait_stats>& per_cpu) {
+            WaitStats& out = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}].waits;
+            for (const auto& v : per_cpu) out += WaitStats{v.wait_ns, v.ready_fds, v.idle_ns, v.timeouts};
+        });
+    for_each_percpu<proc_mech_key, ipc_fd_pass_stats>(
+        bpf_map__fd(skel_->maps.fd_pass_stats), [&](const proc_mech_key& k, const std::vector<ipc_fd_pass_stats>& per_cpu) {
+            FdPassStats& out = snap.proc_mech[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism)}].fds_passed;
+            for (const auto& v : per_cpu) {
+                FdPassStats f;
+                f.sent = v.sent;
+                f.received = v.received;
+                for (size_t i = 0; i < f.sent_kinds.size(); ++i) {
+                    f.sent_kinds[i] = v.sent_kinds[i];
+                    f.received_kinds[i] = v.received_kinds[i];
+                }
+                out += f;
+            }
+        });
+}
+
+// The epoll registrations of processes that are gone: their fds and data mean nothing now.
+void Tracer::forget_epoll(const std::vector<pid_t>& tgids) {
+    const std::set<uint32_t> gone(tgids.begin(), tgids.end());
+    std::vector<epoll_reg_key> regs;
+    for_each<epoll_reg_key, epoll_reg>(bpf_map__fd(skel_->maps.epoll_regs), [&](const epoll_reg_key& k, const epoll_reg&) {
+        if (gone.count(k.tgid)) regs.push_back(k);
+    });
+    for (const auto& k : regs) bpf_map_delete_elem(bpf_map__fd(skel_->maps.epoll_regs), &k);
+    std::vector<epoll_fd_key> fds;
+    for_each<epoll_fd_key, uint64_t>(bpf_map__fd(skel_->maps.epoll_fds), [&](const epoll_fd_key& k, uint64_t) {
+        if (gone.count(k.tgid)) fds.push_back(k);
+    });
+    for (const auto& k : fds) bpf_map_delete_elem(bpf_map__fd(skel_->maps.epoll_fds), &k);
+}
+
 std::map<pid_t, TimeBudget> Tracer::budget() const {
     std::map<pid_t, TimeBudget> out;
     for_each_percpu<uint32_t, ipc_budget>(bpf_map__fd(skel_->maps.budget_stats), [&](uint32_t tgid, const std::vector<ipc_budget>& per_cpu) {
@@ -262,6 +306,11 @@ void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
             proc_mech_key key{tgid, static_cast<unsigned>(it->first.second)};
             bpf_map_delete_elem(bpf_map__fd(skel_->maps.proc_mech_stats), &key);
         }
+        for (auto it = snap.proc_mech.lower_bound({pid, Mechanism{}}); it != snap.proc_mech.end() && it->first.first == pid; ++it) {
+            proc_mech_key key{tgid, static_cast<unsigned>(it->first.second)};
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.wait_stats), &key);
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.fd_pass_stats), &key);
+        }
         for (auto it = snap.objects.lower_bound({pid, Mechanism{}, 0}); it != snap.objects.end() && std::get<0>(it->first) == pid; ++it) {
             object_key key{tgid, static_cast<unsigned>(std::get<1>(it->first)), std::get<2>(it->first)};
             bpf_map_delete_elem(bpf_map__fd(skel_->maps.objects), &key);
@@ -270,6 +319,7 @@ void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.budget_stats), &tgid);
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.targets), &tgid);
     }
+    forget_epoll(tgids);
 }
 
 }  // namespace ipctrace

@@ -58,6 +58,8 @@ public:
     std::vector<ProgramCost> self_cost() const;
 
 private:
+    void read_waits_and_fds(Snapshot& snap) const;
+    void forget_epoll(const std::vector<pid_t>& tgids);
     struct SkeletonDeleter {
         void operator()(ipctrace_bpf* skel) const;
     };

@@ -58,6 +58,8 @@ Reading reading(const Link& l) {
         r.amount = format_bytes(static_cast<double>(k.to_right ? k.bytes_right : k.bytes_left));
     else
         r.amount = format_bytes(static_cast<double>(k.bytes_right)) + " -> / " + format_bytes(static_cast<double>(k.bytes_left)) + " <-";
+    if (k.fds_passed)
+        r.amount += fmt(", passed fd: %llu descriptor%s", static_cast<unsigned long long>(k.fds_passed), k.fds_passed == 1 ? "" : "s");
     return r;
 }
 
@@ -97,13 +99,15 @@ nlohmann::ordered_json comm_map_json(const CommMap& map) {
         node(e.to, e.to_comm);
         edges.push_back({{"from", e.from}, {"to", e.to}, {"mechanism", std::string(mechanism_key(e.mechanism))}, {"object", e.via},
                          {"bytes", e.bytes}, {"calls", e.calls}, {"directed", e.directed}, {"from_faults", e.from_faults},
-                         {"to_faults", e.to_faults}, {"sync_calls", e.sync_calls}});
+                         {"to_faults", e.to_faults}, {"sync_calls", e.sync_calls}, {"passed_fd", e.passed_fd},
+                         {"fds_passed", e.fds_passed}});
     }
     for (const auto& o : map.objects) {
         nlohmann::ordered_json users = nlohmann::ordered_json::array();
         for (const auto& u : o.users)
             users.push_back({{"pid", u.pid}, {"comm", u.comm}, {"calls", u.use.calls}, {"bytes_to_kernel", u.use.bytes_in},
-                             {"bytes_from_kernel", u.use.bytes_out}, {"page_faults", u.use.page_faults}, {"sync_calls", u.use.sync_calls}});
+                             {"bytes_from_kernel", u.use.bytes_out}, {"page_faults", u.use.page_faults}, {"sync_calls", u.use.sync_calls},
+                             {"fds_sent", u.use.fds_sent}, {"fds_received", u.use.fds_received}});
         nlohmann::ordered_json obj = {{"object", o.label}, {"mechanism", std::string(mechanism_key(o.mechanism))}};
         if (is_mapping_mechanism(o.mechanism)) obj["inode"] = o.inode;
         obj["users"] = users;

@@ -4,6 +4,7 @@
 
 #include "common/mechanisms.h"
 #include "common/tool_info.h"
+#include "render/waits_render.h"
 
 namespace ipctrace {
 namespace {
@@ -55,7 +56,7 @@ nlohmann::ordered_json mechanisms_to_json(const MechanismTable& table, bool incl
 nlohmann::ordered_json mechanism_to_json(const MechanismFigures& m) {
     json syscalls = json::object();
     for (const auto& [nr, stats] : m.syscalls) syscalls[syscall_label(nr)] = call_to_json(stats);
-    return {{"syscalls", syscalls},
+    json out = {{"syscalls", syscalls},
             {"syscall_count", m.calls.count},
             {"errors", m.calls.errors},
             {"time_in_syscalls_ns", m.calls.total_ns},
@@ -66,6 +67,8 @@ nlohmann::ordered_json mechanism_to_json(const MechanismFigures& m) {
             {"copy_faults", m.events.copy_faults},
             {"context_switches", {{"voluntary", m.events.voluntary_switches}, {"involuntary", m.events.involuntary_switches}}},
             {"signals", {{"sent", m.events.signals_sent}, {"delivered", m.events.signals_delivered}}}};
+    add_wait_fields(out, m);
+    return out;
 }
 
 nlohmann::ordered_json workload_to_json(const workloads::Result& r) {
@@ -162,6 +165,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
 
     doc["all_syscalls"] = all_syscalls(report.mechanisms);
     doc["memory_mappings"] = memory_mappings(report.mechanisms);
+    doc["waits"] = waits_to_json(report.mechanisms);
     json processes = json::array();
     for (const auto& p : report.processes) {
         // A folded row (trace --keep-exited) is many exited processes: no pid of its own.
@@ -173,6 +177,7 @@ nlohmann::ordered_json report_to_json(const Report& report) {
         row["all_syscalls"] = all_syscalls(p.mechanisms);
         row["memory_mappings"] = memory_mappings(p.mechanisms);
         row["mechanisms"] = mechanisms_to_json(p.mechanisms, report.include_file_io);
+        row["waits"] = waits_to_json(p.mechanisms);
         processes.push_back(std::move(row));
     }
     doc["processes"] = processes;

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/mechanisms.h"
+#include "render/waits_render.h"
 #include "common/format.h"
 
 namespace ipctrace {
@@ -52,7 +53,7 @@ std::string per_message(uint64_t value, uint64_t messages) {
 uint64_t ipc_syscalls(const Report& report) {
     uint64_t n = 0;
     for (const auto& [mech, m] : report.mechanisms)
-        if (mech != MECH_NONE && (mech != MECH_FILE || report.include_file_io)) n += m.calls.count;
+        if (is_ipc(mech) || (mech == MECH_FILE && report.include_file_io)) n += m.calls.count;
     return n;
 }
 
@@ -79,7 +80,7 @@ void mechanism_rows(std::string& out, const Report& report, uint64_t messages) {
     out += fmt(" %8s %8s %15s %12s\n", "FAULTS", "COPYFLT", "CTXSW vol/inv", "TIME IN CALLS");
     const uint64_t ipc = ipc_syscalls(report);
     for (const auto& [mech, m] : report.mechanisms) {
-        if (mech == MECH_FILE && !report.include_file_io) continue;
+        if ((mech == MECH_FILE && !report.include_file_io) || mech == MECH_WAIT) continue;  // waits: their own section
         const std::string label = mech == MECH_NONE ? "(not IPC)" : std::string(mechanism_key(mech));
         const uint64_t copied = m.calls.bytes_in + m.calls.bytes_out;
         // Not IPC: every syscall the processes made (all_syscalls, traced) but the IPC ones.
@@ -142,6 +143,8 @@ std::string report_to_text(const Report& report) {
     }
     mechanism_rows(out, report, messages);
     syscall_rows(out, report);
+    out += waits_to_text(report.mechanisms);
+    out += fds_passed_to_text(report.mechanisms);
     if (report.workload) copy_summary(out, report, *report.workload);
     if (!report.include_file_io) {
         const auto file = report.mechanisms.find(MECH_FILE);

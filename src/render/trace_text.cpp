@@ -92,7 +92,7 @@ std::string trace_to_text(const TraceReport& t) {
     if (const auto other = t.report.mechanisms.find(MECH_NONE); other != t.report.mechanisms.end() && other->second.events.all_syscalls) {
         uint64_t ipc = 0;
         for (const auto& [mech, m] : t.report.mechanisms)
-            if (mech != MECH_NONE && (mech != MECH_FILE || t.report.include_file_io)) ipc += m.calls.count;
+            if (is_ipc(mech) || (mech == MECH_FILE && t.report.include_file_io)) ipc += m.calls.count;
         const uint64_t all = other->second.events.all_syscalls;
         out += fmt("Syscalls: %" PRIu64 " in all, %" PRIu64 " of them IPC (%.1f%%).\n", all, ipc,
                    100.0 * static_cast<double>(ipc) / static_cast<double>(all));

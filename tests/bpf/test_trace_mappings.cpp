@@ -174,7 +174,7 @@ TEST(TraceMappings, SysvShmWorkloadEdgeCarriesItsFutexes) {
 }
 
 // A memfd made after fork(), passed over a unix socket (SCM_RIGHTS) and mapped by the
-// receiver: one edge via memfd:NAME.
+// receiver: one shared-mapping edge via memfd:NAME, and the passed fd edge beside it.
 TEST(TraceMappings, MemfdPassedOverUnixSocket) {
     IPCTRACE_REQUIRE_ROOT();
     require_python();
@@ -200,7 +200,12 @@ TEST(TraceMappings, MemfdPassedOverUnixSocket) {
     ASSERT_EQ(std::sscanf(r.out.c_str(), "%ld %ld %ld", &parent, &child, &status), 3) << r.out;
     ASSERT_EQ(status, 0) << "the receiver read the sender's pages";
     const json doc = json::parse(r.err);
-    const auto edges = edges_via(doc, "memfd:ipctrace-ring");
+    std::vector<json> edges, passed;
+    for (const auto& e : edges_via(doc, "memfd:ipctrace-ring")) (e["passed_fd"].get<bool>() ? passed : edges).push_back(e);
+    ASSERT_EQ(passed.size(), 1u) << doc["map"].dump();
+    EXPECT_EQ(passed[0]["from"].get<long>(), parent);
+    EXPECT_EQ(passed[0]["to"].get<long>(), child);
+    EXPECT_EQ(passed[0]["fds_passed"].get<unsigned long>(), 1u);
     ASSERT_EQ(edges.size(), 1u) << doc["map"].dump();
     EXPECT_EQ((std::set<long>{edges[0]["from"].get<long>(), edges[0]["to"].get<long>()}), (std::set<long>{parent, child}));
     EXPECT_GE(edges[0]["from"].get<long>() == parent ? edges[0]["from_faults"].get<unsigned long>() : edges[0]["to_faults"].get<unsigned long>(), 64u);
