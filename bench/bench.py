@@ -47,7 +47,9 @@ SMOKE = dict(worst_rounds=1, worst_count=1000, tp_rounds=1, tp_bytes=16 * MiB, s
              scale_unix_count=50_000)
 
 TARGETS = {
-    "pingpong_wall": "≤ 1.15× untraced wall (workload elapsed) on the 1-byte ping-pong, roles pinned",
+    "pingpong_wall": "≤ 1.15× untraced wall (workload elapsed) on the 1-byte ping-pong, roles pinned, "
+                     "and below bpftrace's entry-only count in the same run",
+    "probe_ns": "probe time per round trip ≤ 1.0 µs (1-byte pipe ping-pong, pinned, --self-cost)",
     "attached_ms": "launch → probes attached ≤ 30 ms, and ≤ 0.4× bpftrace's launch → live (worst section, same run)",
     "rss_mib": "peak RSS ≤ 10 MiB",
     "scale": "0 lost events at ≥ 1M traced syscalls/s",
@@ -201,6 +203,7 @@ class Bench:
         self.ipc = args.ipctrace
         self.comm = os.path.basename(self.ipc)[:15]  # the kernel keeps 15 characters
         self.memcpy = args.memcpy
+        self.floor = args.floor
         self.tmp = tempfile.mkdtemp(prefix="ipctrace-bench.")
         self.failures = []  # what makes the exit status 1
         self.notes = []
@@ -384,11 +387,34 @@ class Bench:
             self.fail(f"{case}: {p}")
         return rec
 
+    def floor_run(self, variant, mech, opts, pin):
+        """One untraced run with floor_probe's `variant` pair attached for its duration."""
+        proc = subprocess.Popen([self.floor[0], self.floor[1], variant], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            proc.kill()
+            _, err = proc.communicate()
+            self.fail(f"floor_probe {variant}: did not attach: {err.strip()[-200:]}")
+            return None
+        rec = self.ipctrace_run(f"floor {variant}", mech, opts, traced=False, pin=pin)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        return rec
+
     # ---------------------------------------------------------------- sections
     def section_worst(self):
         n, rounds = self.cfg["worst_count"], self.cfg["worst_rounds"]
         opts = ["--size", "1", "--mode", "pingpong", "--count", str(n)]
         tools = ["untraced", "ipctrace", "strace", "perf trace", "bpftrace"]
+        # The floor under any raw_tp syscall tracer (bench/floor_probe.bpf.c): programs that
+        # return at once, and the least a tracer that times calls does (state + one clock read
+        # at entry and at exit). What ipctrace costs above the second is its own work.
+        if self.floor:
+            tools += ["floor: empty enter+exit", "floor: enter+exit reading the clock"]
         # Free: the scheduler places the two roles. Pinned: `taskset -c CPU` before ipctrace, so
         # the roles share one CPU while strace, perf and bpftrace stay free: on a small VM a
         # ping-pong split across CPUs pays an idle vCPU's wake-up on every message, and whether
@@ -416,6 +442,10 @@ class Bench:
                     elif tool == "perf trace":
                         rec = self.ipctrace_run(tool, mech, opts, traced=False, pin=pin,
                                                 wrapper=["perf", "trace", "-s", "-o", "/dev/null", "--"])
+                    elif tool.startswith("floor"):
+                        rec = self.floor_run("empty" if "empty" in tool else "clock", mech, opts, pin)
+                        if rec is None:
+                            continue
                     else:
                         rec = self.bpftrace_run(case, mech, opts, pin)
                         if rec is None:
@@ -867,15 +897,25 @@ def evaluate_targets(res):
     t = {}
     w = res.get("worst", {}).get("summary")
     if w:
-        ratios = {}  # mechanism → {"free": ×, "pinned": ×}
+        ratios = {}  # mechanism → {"free": ×, "pinned": ×, and the pinned bpftrace and floors}
         for case, rows in w.items():
-            ratios.setdefault(case.split(",")[0], {})["pinned" if "pinned" in case else "free"] = \
-                rows["ipctrace"]["elapsed_ratio"]
+            d = ratios.setdefault(case.split(",")[0], {})
+            d["pinned" if "pinned" in case else "free"] = rows["ipctrace"]["elapsed_ratio"]
+            if "pinned" in case:
+                for tool, key in (("bpftrace", "bpftrace"), ("floor: empty enter+exit", "floor_empty"),
+                                  ("floor: enter+exit reading the clock", "floor_clock")):
+                    if tool in rows:
+                        d[key] = rows[tool]["elapsed_ratio"]
         # Judged on the pinned runs: unpinned, whether the scheduler splits the roles across
         # CPUs decides the elapsed time of a run, traced or not (both are reported).
-        vals = [d["pinned"] for d in ratios.values() if d.get("pinned") is not None]
+        vals = [d for d in ratios.values() if d.get("pinned") is not None]
         t["pingpong_wall"] = {"target": TARGETS["pingpong_wall"], "measured": ratios,
-                              "holds": bool(vals) and all(r <= 1.15 for r in vals)}
+                              "holds": bool(vals) and all(d["pinned"] <= 1.15 and d["pinned"] < (d.get("bpftrace") or 1e9)
+                                                          for d in vals)}
+    sc_ = res.get("selfcost", {}).get("pipe 1 B ping-pong, pinned")
+    if sc_ and sc_.get("probe_ns_per_message") is not None:
+        t["probe_ns"] = {"target": TARGETS["probe_ns"], "measured": sc_["probe_ns_per_message"],
+                         "holds": sc_["probe_ns_per_message"] <= 1000}
     s = res.get("startup")
     if s and s["milestones_ns"].get("attached", {}).get("median") is not None:
         ms = s["milestones_ns"]["attached"]["median"] / 1e6
@@ -956,8 +996,13 @@ def to_markdown(res):
         for key, v in t.items():
             meas = v["measured"]
             if key == "pingpong_wall":
-                meas = ", ".join(f"{k} {fmt_x(d.get('pinned'))} with the roles pinned ({fmt_x(d.get('free'))} free)"
+                meas = "; ".join(f"{k} {fmt_x(d.get('pinned'))} with the roles pinned ({fmt_x(d.get('free'))} free)"
+                                 + (f", bpftrace {fmt_x(d['bpftrace'])}" if d.get("bpftrace") else "")
+                                 + (f", floor {fmt_x(d['floor_empty'])} empty / {fmt_x(d['floor_clock'])} with the clock"
+                                    if d.get("floor_empty") and d.get("floor_clock") else "")
                                  for k, d in meas.items())
+            elif key == "probe_ns":
+                meas = f"{meas / 1000:.2f} µs"
             elif key == "attached_ms":
                 meas = f"{meas:.1f} ms" + (f" ({meas / v['bpftrace_ms']:.2f}× bpftrace's {v['bpftrace_ms']:.1f} ms)"
                                            if v.get("bpftrace_ms") else "")
@@ -1120,6 +1165,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="a few seconds: every tool once, correctness only")
     ap.add_argument("--ipctrace", help="the ipctrace binary")
     ap.add_argument("--memcpy", help="the memcpy_bw binary")
+    ap.add_argument("--floor", nargs=2, metavar=("BINARY", "OBJECT"), help="floor_probe and its BPF object")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the Markdown of an earlier run's JSON (next to it)")
     ap.add_argument("--out", default=os.path.join(BENCH_DIR, "results"), help="where results go")
     ap.add_argument("--sections", default="worst,throughput,startup,selfcost,scale",

@@ -50,8 +50,15 @@ fi
 if [ ! -x "$build/memcpy_bw" ] || [ "$bench/memcpy_bw.cpp" -nt "$build/memcpy_bw" ]; then
   g++ -O2 -std=c++17 -Wall -Wextra -o "$build/memcpy_bw" "$bench/memcpy_bw.cpp"
 fi
+# The floor: what raw_tp sys_enter/sys_exit programs cost before they do anything.
+if [ ! -x "$build/floor_probe" ] || [ "$bench/floor_probe.c" -nt "$build/floor_probe" ] ||
+   [ "$bench/floor_probe.bpf.c" -nt "$build/floor_probe.bpf.o" ]; then
+  clang -O2 -g -target bpf -I"/usr/include/$(gcc -dumpmachine)" -c "$bench/floor_probe.bpf.c" -o "$build/floor_probe.bpf.o"
+  gcc -O2 -Wall -Wextra -o "$build/floor_probe" "$bench/floor_probe.c" -lbpf
+fi
 
 # A private mount namespace: when tracefs is missing (bpftrace and perf trace need it, ipctrace
 # does not), the bench mounts it where only its own tools see it, and unmounts it at the end.
 exec unshare --mount --propagation private env IPCTRACE_BENCH_NS=1 \
-  /usr/bin/python3 "$bench/bench.py" --ipctrace "$IPCTRACE" --memcpy "$build/memcpy_bw" "$@"
+  /usr/bin/python3 "$bench/bench.py" --ipctrace "$IPCTRACE" --memcpy "$build/memcpy_bw" \
+  --floor "$build/floor_probe" "$build/floor_probe.bpf.o" "$@"
