@@ -103,3 +103,14 @@ IPC_SYSCALL(pidfd_send_signal, 424, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_N
 IPC_SYSCALL(rt_sigtimedwait,  128, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(rt_sigsuspend,    130, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(pause,             34, CLS_FIXED, MECH_SIGNAL, BYTES_NONE, 0, OBJ_NONE)
+
+/* Cross-memory attach: bytes copied once, directly between the caller's and pid arg0's address
+ * spaces (no kernel buffer); the object is that pid, the map's edge runs the way the data went */
+IPC_SYSCALL(process_vm_readv,  310, CLS_FIXED, MECH_CROSS_MEMORY, BYTES_DIRECT_FROM, 0, OBJ_ARG0)
+IPC_SYSCALL(process_vm_writev, 311, CLS_FIXED, MECH_CROSS_MEMORY, BYTES_DIRECT_TO, 0, OBJ_ARG0)
+
+/* io_uring: the ring's own syscalls. The operations it carries are counted apart, by opcode
+ * and by the mechanism of their file (bpf/io_uring.h) */
+IPC_SYSCALL(io_uring_setup,    425, CLS_FIXED, MECH_IO_URING, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(io_uring_enter,    426, CLS_FIXED, MECH_IO_URING, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(io_uring_register, 427, CLS_FIXED, MECH_IO_URING, BYTES_NONE, 0, OBJ_NONE)

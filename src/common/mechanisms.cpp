@@ -39,7 +39,24 @@ constexpr SyscallRow kSyscalls[] = {
 #include "syscall_table.h"
 #undef IPC_SYSCALL
 
+struct UringOpRow {
+    std::string_view key;
+    unsigned opcode;
+};
+
+constexpr UringOpRow kUringOps[] = {
+#define IO_URING_OP(key, opcode, bytes, on_file) {key, opcode},
+#include "io_uring_ops.def"
+#undef IO_URING_OP
+};
+
 }  // namespace
+
+std::string uring_op_name(unsigned opcode) {
+    for (const auto& row : kUringOps)
+        if (row.opcode == opcode) return std::string(row.key);
+    return "op_" + std::to_string(opcode);
+}
 
 std::string_view mechanism_key(Mechanism m) {
     return static_cast<unsigned>(m) < MECH_COUNT ? kMechanisms[m].key : kMechanisms[MECH_NONE].key;

@@ -9,6 +9,7 @@ CallStats& CallStats::operator+=(const CallStats& o) {
     bytes_in += o.bytes_in;
     bytes_out += o.bytes_out;
     bytes_zero_copy += o.bytes_zero_copy;
+    bytes_direct += o.bytes_direct;
     for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
     return *this;
 }
@@ -19,6 +20,16 @@ ObjectStats& ObjectStats::operator+=(const ObjectStats& o) {
     bytes_out += o.bytes_out;
     page_faults += o.page_faults;
     sync_calls += o.sync_calls;
+    return *this;
+}
+
+UringOpStats& UringOpStats::operator+=(const UringOpStats& o) {
+    submitted += o.submitted;
+    completed += o.completed;
+    errors += o.errors;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    bytes_zero_copy += o.bytes_zero_copy;
     return *this;
 }
 

@@ -16,6 +16,7 @@ namespace ipctrace {
 struct CallStats {
     uint64_t count = 0, errors = 0, total_ns = 0;
     uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;
+    uint64_t bytes_direct = 0;  // copied once between two address spaces (process_vm_readv/writev)
     std::array<uint64_t, IPC_HIST_SLOTS> hist{};
     CallStats& operator+=(const CallStats& o);
 };
@@ -38,6 +39,14 @@ struct ObjectStats {
     uint64_t page_faults = 0;  // faults in the process's mappings of the object (shared mappings)
     uint64_t sync_calls = 0;   // shared futex calls on a word inside the object
     ObjectStats& operator+=(const ObjectStats& o);
+};
+
+// The operations one process's io_uring carried with one opcode on one mechanism's files
+// (bpf/io_uring.h): submitted and completed apart (a ring can end with some in flight).
+struct UringOpStats {
+    uint64_t submitted = 0, completed = 0, errors = 0;
+    uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;  // from the completions' res
+    UringOpStats& operator+=(const UringOpStats& o);
 };
 
 struct ProcInfo {
@@ -85,6 +94,8 @@ struct Snapshot {
     std::map<std::pair<Mechanism, uint64_t>, std::string> object_names;
     std::array<uint64_t, DROP_COUNT> drops{};
     std::map<pid_t, TimeBudget> budget;
+    // (tgid, mechanism of the file, io_uring opcode) -> the ring's operations
+    std::map<std::tuple<pid_t, Mechanism, unsigned>, UringOpStats> uring_ops;
     // Occupancy of the kernel's maps when this snapshot was read, by map name.
     std::map<std::string, MapOccupancy> kernel_maps;
 };
