@@ -9,7 +9,9 @@
 // Each operation is submitted and reaped on its own (one sqe in flight, one io_uring_enter),
 // so a completion's res is that operation's and a short one is counted as what it was.
 //
-//   uring_peer COUNT SIZE
+//   uring_peer COUNT SIZE [async]
+// async: every sqe has IOSQE_ASYNC, so the kernel runs it in an io-wq worker thread and posts
+// its completion from there, not from the submitting thread.
 #include <liburing.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -26,10 +28,12 @@ struct Tally {
 };
 
 unsigned long long g_enters = 0;  // io_uring_enter calls: one per operation
+unsigned g_sqe_flags = 0;         // IOSQE_ASYNC with `async`
 
 // Submits the prepared sqe and waits for its cqe in one io_uring_enter (liburing makes exactly
 // that one syscall), then takes the cqe from the ring without another: its res, or -1.
-int run_one(io_uring& ring, const char* what) {
+int run_one(io_uring& ring, io_uring_sqe* sqe, const char* what) {
+    io_uring_sqe_set_flags(sqe, g_sqe_flags);
     ++g_enters;
     if (const int n = io_uring_submit_and_wait(&ring, 1); n != 1) {
         std::fprintf(stderr, "uring_peer: submit %s: %s\n", what, n < 0 ? std::strerror(-n) : "not submitted");
@@ -51,7 +55,7 @@ bool exchange(io_uring& ring, int out, int in, bool socket, std::vector<char>& b
     io_uring_sqe* sqe = io_uring_get_sqe(&ring);
     if (socket) io_uring_prep_send(sqe, out, buf.data(), buf.size(), 0);
     else io_uring_prep_write(sqe, out, buf.data(), static_cast<unsigned>(buf.size()), 0);
-    const int sent = run_one(ring, socket ? "send" : "write");
+    const int sent = run_one(ring, sqe, socket ? "send" : "write");
     if (sent < 0) return false;
     ++wrote.ops;
     wrote.bytes += static_cast<unsigned>(sent);
@@ -60,7 +64,7 @@ bool exchange(io_uring& ring, int out, int in, bool socket, std::vector<char>& b
         sqe = io_uring_get_sqe(&ring);
         if (socket) io_uring_prep_recv(sqe, in, buf.data(), static_cast<size_t>(left), 0);
         else io_uring_prep_read(sqe, in, buf.data(), static_cast<unsigned>(left), 0);
-        const int n = run_one(ring, socket ? "recv" : "read");
+        const int n = run_one(ring, sqe, socket ? "recv" : "read");
         if (n <= 0) return false;
         ++got.ops;
         got.bytes += static_cast<unsigned>(n);
@@ -72,10 +76,11 @@ bool exchange(io_uring& ring, int out, int in, bool socket, std::vector<char>& b
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: uring_peer COUNT SIZE\n");
+    if (argc != 3 && !(argc == 4 && std::strcmp(argv[3], "async") == 0)) {
+        std::fprintf(stderr, "usage: uring_peer COUNT SIZE [async]\n");
         return 2;
     }
+    if (argc == 4) g_sqe_flags = IOSQE_ASYNC;
     const long count = std::strtol(argv[1], nullptr, 10), size = std::strtol(argv[2], nullptr, 10);
     if (count <= 0 || count > 1000000 || size <= 0 || size > 65536) {
         std::fprintf(stderr, "uring_peer: COUNT must be 1..1000000 and SIZE 1..65536\n");
