@@ -1,6 +1,6 @@
 /* io_uring (issue 18): the operations a ring carries, counted by opcode and by the mechanism of
  * their file, from the kernel's io_uring tracepoints. Part of ipctrace.bpf.c: included after
- * maps.h, filter.h, task.h and classify.h.
+ * maps.h, filter.h, task.h, objects.h and classify.h.
  *
  * A ring moves data without a syscall per operation, so sys_enter/sys_exit see only
  * io_uring_enter. io_uring_submit_req fires in the submitter (or its SQPOLL thread: a thread of
@@ -60,15 +60,41 @@ __noinline u64 uring_req_file_g(u64 req_addr)
 	return (u64)file_of_fd(bpf_get_current_task_btf(), fd);
 }
 
+/* The file of an operation that works on one, else 0. */
+static __always_inline u64 uring_op_file(u64 req, u8 opcode)
+{
+	return opcode < IPC_URING_OPS && uring_rules[opcode].on_file ? uring_req_file_g(req) : 0;
+}
+
 /* The mechanism an operation is counted under: its file's, or io_uring's own for an operation
  * on no file (nop, timeout, openat) or on a file of no other mechanism (an epoll fd). */
-static __always_inline u8 uring_mechanism(u64 req, u8 opcode)
+static __always_inline u8 uring_mechanism(u64 file)
 {
-	u8 mechanism = MECH_NONE;
+	u8 mechanism = file ? classify_file_g(file) : MECH_NONE;
 
-	if (opcode < IPC_URING_OPS && uring_rules[opcode].on_file)
-		mechanism = classify_file_g(uring_req_file_g(req));
 	return mechanism == MECH_NONE ? MECH_IO_URING : mechanism;
+}
+
+/* trace's map: a completed operation is a call on its file's IPC object, as a syscall's is
+ * (objects.h), so a ring's traffic links the processes at both ends. */
+static __always_inline void uring_count_object(u32 tgid, u8 mechanism, u64 file, u8 bytes, s32 res)
+{
+	struct object_key key = {.tgid = tgid, .mechanism = mechanism};
+	static const struct object_stats zero;
+	struct object_stats *s;
+	bool created;
+
+	key.object = object_of_file((struct file *)file, mechanism);
+	s = lookup_or_init(&objects, &key, &zero, DROP_OBJECTS_FULL, &created);
+	if (!s)
+		return;
+	if (created && (mechanism == MECH_FIFO || mechanism == MECH_POSIX_SHM || mechanism == MECH_POSIX_MQ))
+		name_file(&key, (struct file *)file);
+	s->calls++;
+	if (bytes == URING_BYTES_IN)
+		s->bytes_in += res;
+	else if (bytes == URING_BYTES_OUT)
+		s->bytes_out += res;
 }
 
 static __always_inline struct uring_op_stats *uring_op_for(u32 tgid, u8 mechanism, u8 opcode)
@@ -92,7 +118,7 @@ static __always_inline void uring_submitted(u64 req)
 	if (!is_target(tgid))
 		return;
 	opcode = BPF_CORE_READ((struct io_kiocb *)req, opcode);
-	s = uring_op_for(tgid, uring_mechanism(req, opcode), opcode);
+	s = uring_op_for(tgid, uring_mechanism(uring_op_file(req, opcode)), opcode);
 	if (s)
 		s->submitted++;
 }
@@ -102,7 +128,8 @@ static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
 {
 	struct task_struct *submitter;
 	struct uring_op_stats *s;
-	u8 opcode, bytes;
+	u8 opcode, bytes, mechanism;
+	u64 file;
 	u32 tgid;
 	s32 res;
 
@@ -119,7 +146,9 @@ static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
 	if (BPF_CORE_READ(cqe, flags) & IORING_CQE_F_NOTIF)
 		return; /* its result was counted with its own cqe */
 	opcode = BPF_CORE_READ((struct io_kiocb *)req, opcode);
-	s = uring_op_for(tgid, uring_mechanism(req, opcode), opcode);
+	file = uring_op_file(req, opcode);
+	mechanism = uring_mechanism(file);
+	s = uring_op_for(tgid, mechanism, opcode);
 	if (!s)
 		return;
 	s->completed++;
@@ -135,6 +164,8 @@ static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
 		s->bytes_out += res;
 	else if (bytes == URING_BYTES_ZERO)
 		s->bytes_zero_copy += res;
+	if (track_objects && file && mechanism != MECH_IO_URING)
+		uring_count_object(tgid, mechanism, file, bytes, res);
 }
 
 #endif /* IPCTRACE_IO_URING_H */

@@ -21,15 +21,19 @@ struct Tally {
     unsigned long ops = 0, bytes = 0;
 };
 
-// uring_peer's lines: "OPCODE OPS BYTES", and "enter CALLS".
+// uring_peer's lines: "OPCODE OPS BYTES", and "enter CALLS"; a forked child's with "child ".
 std::map<std::string, Tally> tallies(const std::string& out) {
     std::map<std::string, Tally> t;
     std::istringstream in(out);
     std::string op;
     while (in >> op) {
+        if (op == "child") {
+            in >> op;
+            op = "child " + op;
+        }
         Tally& v = t[op];
         in >> v.ops;
-        if (op != "enter") in >> v.bytes;
+        if (op.find("enter") == std::string::npos) in >> v.bytes;
     }
     return t;
 }
@@ -90,6 +94,46 @@ TEST(IoUring, OperationsCountedByOpcodeUnderTheirFilesMechanismWithExactBytes) {
 TEST(IoUring, OperationsRunInIoWqWorkersAreTheSubmittersToo) {
     IPCTRACE_REQUIRE_ROOT();
     check_ring({"100", "65536", "async"});
+}
+
+// A parent that only sends and writes, a child that only receives and reads, each with its own
+// ring: each process's operations are its own, and the map links them through the socket pair
+// and the pipe with the bytes that went through.
+TEST(IoUring, TwoProcessesLinkedByTheirRingsTraffic) {
+    IPCTRACE_REQUIRE_ROOT();
+    const unsigned long count = 50, size = 65536;
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), "fork"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto t = tallies(r.out);
+    ASSERT_EQ(t["send"].bytes, count * size) << r.out;
+    ASSERT_EQ(t["child read"].bytes, count * size) << r.out;
+    const json doc = json::parse(r.err);
+    std::vector<const json*> peers;
+    for (const auto& p : doc["processes"])
+        if (p["comm"] == "uring_peer") peers.push_back(&p);
+    ASSERT_EQ(peers.size(), 2u) << r.err;
+    const json* parent = (*peers[0])["ppid"] == (*peers[1])["pid"] ? peers[1] : peers[0];
+    const json* child = parent == peers[0] ? peers[1] : peers[0];
+    ASSERT_EQ((*child)["ppid"], (*parent)["pid"]);
+    auto op = [](const json* p, const char* mech, const char* opcode) { return (*p)["mechanisms"][mech]["io_uring"][opcode]; };
+    EXPECT_EQ(op(parent, "unix_stream", "send")["completed"].get<unsigned long>(), t["send"].ops);
+    EXPECT_EQ(op(parent, "unix_stream", "send")["bytes_to_kernel"].get<unsigned long>(), t["send"].bytes);
+    EXPECT_EQ(op(parent, "pipe", "write")["completed"].get<unsigned long>(), t["write"].ops);
+    EXPECT_EQ(op(parent, "pipe", "write")["bytes_to_kernel"].get<unsigned long>(), t["write"].bytes);
+    EXPECT_EQ(op(child, "unix_stream", "recv")["completed"].get<unsigned long>(), t["child recv"].ops);
+    EXPECT_EQ(op(child, "unix_stream", "recv")["bytes_from_kernel"].get<unsigned long>(), t["child recv"].bytes);
+    EXPECT_EQ(op(child, "pipe", "read")["completed"].get<unsigned long>(), t["child read"].ops);
+    EXPECT_EQ(op(child, "pipe", "read")["bytes_from_kernel"].get<unsigned long>(), t["child read"].bytes);
+    EXPECT_FALSE((*parent)["mechanisms"]["unix_stream"]["io_uring"].contains("recv")) << "the parent only sends";
+    EXPECT_FALSE((*child)["mechanisms"]["unix_stream"]["io_uring"].contains("send")) << "the child only receives";
+    EXPECT_EQ((*parent)["mechanisms"]["io_uring"]["syscalls"]["io_uring_enter"]["count"].get<unsigned long>(), t["enter"].ops);
+    EXPECT_EQ((*child)["mechanisms"]["io_uring"]["syscalls"]["io_uring_enter"]["count"].get<unsigned long>(), t["child enter"].ops);
+
+    std::map<std::string, unsigned long> edges;  // mechanism -> bytes parent -> child
+    for (const auto& e : doc["map"]["edges"])
+        if (e["from"] == (*parent)["pid"] && e["to"] == (*child)["pid"]) edges[e["mechanism"].get<std::string>()] += e["bytes"].get<unsigned long>();
+    EXPECT_EQ(edges["unix_stream"], count * size) << doc["map"].dump();
+    EXPECT_EQ(edges["pipe"], count * size) << doc["map"].dump();
 }
 
 TEST(IoUring, TextReportListsTheRingsOperations) {
