@@ -123,6 +123,15 @@ static __always_inline void uring_submitted(u64 req)
 		s->submitted++;
 }
 
+/* is_target for the submitter of a request, which need not be the current task: --cgroup
+ * compares the submitter's own cgroup (what bpf_get_current_cgroup_id returns in its context). */
+static __always_inline bool submitter_is_target(struct task_struct *submitter, u32 tgid)
+{
+	if (filter_mode == FILTER_CGROUP)
+		return tgid != self_tgid && BPF_CORE_READ(submitter, cgroups, dfl_cgrp, kn, id) == target_cgroup;
+	return is_target(tgid);
+}
+
 /* io_uring_complete(ctx, req, cqe): the request names its submitter, wherever this runs. */
 static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
 {
@@ -141,7 +150,7 @@ static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
 	}
 	submitter = BPF_CORE_READ((struct io_kiocb *)req, tctx, task);
 	tgid = BPF_CORE_READ(submitter, tgid);
-	if (!tgid || !is_target(tgid))
+	if (!tgid || !submitter_is_target(submitter, tgid))
 		return;
 	if (BPF_CORE_READ(cqe, flags) & IORING_CQE_F_NOTIF)
 		return; /* its result was counted with its own cqe */
