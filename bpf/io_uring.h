@@ -76,18 +76,21 @@ static __always_inline u8 uring_mechanism(u64 file)
 }
 
 /* trace's map: a completed operation is a call on its file's IPC object, as a syscall's is
- * (objects.h), so a ring's traffic links the processes at both ends. */
-static __always_inline void uring_count_object(u32 tgid, u8 mechanism, u64 file, u8 bytes, s32 res)
+ * (objects.h), so a ring's traffic links the processes at both ends. Global: verified on its
+ * own, not inside every path of the completion program. */
+__noinline int uring_count_object(u32 tgid, u32 mechanism, u64 file, u32 bytes, s32 res)
 {
 	struct object_key key = {.tgid = tgid, .mechanism = mechanism};
 	static const struct object_stats zero;
 	struct object_stats *s;
 	bool created;
 
+	if (!file)
+		return 0;
 	key.object = object_of_file((struct file *)file, mechanism);
 	s = lookup_or_init(&objects, &key, &zero, DROP_OBJECTS_FULL, &created);
 	if (!s)
-		return;
+		return 0;
 	if (created && (mechanism == MECH_FIFO || mechanism == MECH_POSIX_SHM || mechanism == MECH_POSIX_MQ))
 		name_file(&key, (struct file *)file);
 	s->calls++;
@@ -95,6 +98,7 @@ static __always_inline void uring_count_object(u32 tgid, u8 mechanism, u64 file,
 		s->bytes_in += res;
 	else if (bytes == URING_BYTES_OUT)
 		s->bytes_out += res;
+	return 0;
 }
 
 static __always_inline struct uring_op_stats *uring_op_for(u32 tgid, u8 mechanism, u8 opcode)
