@@ -18,7 +18,8 @@
  *   faults.h    which mechanism's mapping a page fault hit
  *   budget.h    where a traced process's time went (compare's time budget)
  *   waits.h     epoll/poll/select time, split by what became ready
- *   fd_passing.h  descriptors passed with SCM_RIGHTS */
+ *   fd_passing.h  descriptors passed with SCM_RIGHTS
+ *   io_uring.h  the operations an io_uring carries, by opcode and file (issue 18) */
 #include "vmlinux-6.18.h" /* kernel types from a 6.18 kernel's BTF; CO-RE relocates them to the running one */
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -35,6 +36,7 @@
 #include "budget.h"
 #include "waits.h"
 #include "fd_passing.h"
+#include "io_uring.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -145,6 +147,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 			case BYTES_RET_OUT: __sync_fetch_and_add(&s->bytes_out, ret); break;
 			case BYTES_ARG_IN: __sync_fetch_and_add(&s->bytes_in, call->arg); break;
 			case BYTES_RET_ZERO: __sync_fetch_and_add(&s->bytes_zero_copy, ret); break;
+			case BYTES_DIRECT_FROM: case BYTES_DIRECT_TO: __sync_fetch_and_add(&s->bytes_direct, ret); break;
 			}
 		}
 	}
@@ -214,6 +217,21 @@ int BPF_PROG(on_signal_deliver)
 	s = proc_mech_for(tgid, MECH_SIGNAL);
 	if (s)
 		s->signals_delivered++;
+	return 0;
+}
+
+/* io_uring's operations (bpf/io_uring.h). */
+SEC("raw_tp/io_uring_submit_req")
+int BPF_PROG(on_uring_submit, struct io_kiocb *req)
+{
+	uring_submitted((u64)req);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_complete")
+int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
+{
+	uring_completed((u64)req, cqe);
 	return 0;
 }
 

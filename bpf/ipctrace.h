@@ -106,6 +106,9 @@ enum ipc_bytes {
 	BYTES_RET_OUT,  /* return value, kernel → user (read, recv*, msgrcv) */
 	BYTES_ARG_IN,   /* the argument `arg`, user → kernel, on success (msgsnd) */
 	BYTES_RET_ZERO, /* return value, moved without a user copy (splice, sendfile, tee, vmsplice) */
+	/* Issue 18, cross-memory attach: the return value, copied once between two address spaces */
+	BYTES_DIRECT_FROM, /* from pid arg0's memory into the caller's (process_vm_readv) */
+	BYTES_DIRECT_TO,   /* from the caller's memory into pid arg0's (process_vm_writev) */
 };
 
 /* Which IPC object a call acts on, for the who-talks-to-whom map. */
@@ -139,6 +142,7 @@ struct syscall_stats {
 	unsigned long long bytes_in;   /* user → kernel */
 	unsigned long long bytes_out;  /* kernel → user */
 	unsigned long long bytes_zero_copy;
+	unsigned long long bytes_direct; /* BYTES_DIRECT_*: copied once, address space to address space */
 	unsigned long long voluntary_switches;   /* blocked inside the call (the task's nvcsw moved) */
 	unsigned long long involuntary_switches; /* preempted inside it (nivcsw) */
 	unsigned long long hist[IPC_HIST_BUCKETS];
@@ -266,6 +270,33 @@ enum ipc_filter_mode {
 	FILTER_TARGETS = 0, /* the tgids in the targets map and the children they fork */
 	FILTER_ALL = 1,     /* every process but ipctrace itself */
 	FILTER_CGROUP = 2,  /* every process in one cgroup (v2 id), but ipctrace itself */
+};
+
+/* Issue 18, io_uring: the operations a ring carried, by process, mechanism of their file and
+ * opcode (bpf/io_uring.h, bpf/io_uring_ops.def). */
+#define IPC_URING_OPS 64 /* opcodes below this are counted; io_uring_ops.def lists them */
+
+enum ipc_uring_bytes {
+	URING_BYTES_NONE = 0,
+	URING_BYTES_IN,   /* res bytes, user -> kernel (write, send) */
+	URING_BYTES_OUT,  /* res bytes, kernel -> user (read, recv) */
+	URING_BYTES_ZERO, /* res bytes, moved without a user copy (splice, tee, send_zc) */
+};
+
+struct uring_op_key {
+	unsigned int tgid;        /* the submitting process */
+	unsigned char mechanism;  /* of the operation's file; MECH_IO_URING when none has one */
+	unsigned char opcode;
+	unsigned short pad;
+};
+
+struct uring_op_stats {
+	unsigned long long submitted;
+	unsigned long long completed;
+	unsigned long long errors; /* completions with res < 0 */
+	unsigned long long bytes_in;
+	unsigned long long bytes_out;
+	unsigned long long bytes_zero_copy;
 };
 
 #endif /* IPCTRACE_H */

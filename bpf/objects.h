@@ -168,9 +168,9 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 	    (key.mechanism == MECH_FIFO || key.mechanism == MECH_POSIX_SHM || key.mechanism == MECH_POSIX_MQ))
 		name_object(&key, regs);
 	s->calls++;
-	if (rule->bytes == BYTES_RET_IN)
+	if (rule->bytes == BYTES_RET_IN || rule->bytes == BYTES_DIRECT_TO)
 		s->bytes_in += ret;
-	else if (rule->bytes == BYTES_RET_OUT)
+	else if (rule->bytes == BYTES_RET_OUT || rule->bytes == BYTES_DIRECT_FROM)
 		s->bytes_out += ret;
 	else if (rule->bytes == BYTES_ARG_IN)
 		s->bytes_in += call->arg;

@@ -115,3 +115,13 @@ IPC_SYSCALL(pselect6,         270, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(ppoll,            271, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(epoll_pwait,      281, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
 IPC_SYSCALL(epoll_pwait2,     441, CLS_WAIT, MECH_WAIT, BYTES_NONE, 0, OBJ_NONE)
+/* Cross-memory attach: bytes copied once, directly between the caller's and pid arg0's address
+ * spaces (no kernel buffer); the object is that pid, the map's edge runs the way the data went */
+IPC_SYSCALL(process_vm_readv,  310, CLS_FIXED, MECH_CROSS_MEMORY, BYTES_DIRECT_FROM, 0, OBJ_ARG0)
+IPC_SYSCALL(process_vm_writev, 311, CLS_FIXED, MECH_CROSS_MEMORY, BYTES_DIRECT_TO, 0, OBJ_ARG0)
+
+/* io_uring: the ring's own syscalls. The operations it carries are counted apart, by opcode
+ * and by the mechanism of their file (bpf/io_uring.h) */
+IPC_SYSCALL(io_uring_setup,    425, CLS_FIXED, MECH_IO_URING, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(io_uring_enter,    426, CLS_FIXED, MECH_IO_URING, BYTES_NONE, 0, OBJ_NONE)
+IPC_SYSCALL(io_uring_register, 427, CLS_FIXED, MECH_IO_URING, BYTES_NONE, 0, OBJ_NONE)

@@ -27,10 +27,12 @@ fi
 # man-db renders it in a test, bash-completion is where the completion is installed and what
 # loads it, dpkg-dev (dpkg-shlibdeps) and file let CPack derive the .deb's Depends. chromium
 # (headless) opens the --html pages in their test, fonts-dejavu-core is the font they name.
+# liburing-dev builds tests/programs/uring_peer, the io_uring test's program (its own counts are the oracle).
 packages=(g++ cmake make pkg-config clang libclang-rt-14-dev bpftool libbpf-dev libelf-dev zlib1g-dev
           libcli11-dev nlohmann-json3-dev libgtest-dev strace procps util-linux libxml2-utils
           prometheus-cpp-dev python3 python3-jsonschema prometheus linux-perf bpftrace time
-          redis-server redis-tools help2man man-db bash-completion dpkg-dev file chromium fonts-dejavu-core)
+          redis-server redis-tools help2man man-db bash-completion dpkg-dev file chromium fonts-dejavu-core
+          liburing-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,7 @@ Snapshot Harvester::harvest(uint64_t now_ns, std::vector<Fold>* folds) {
     for (const auto& [pid, info] : live.procs) (info.exited ? gone : pids).insert(pid);
     for (const auto& entry : live.calls) pids.insert(std::get<0>(entry.first));
     for (const auto& entry : live.proc_mech) pids.insert(entry.first.first);
+    for (const auto& entry : live.uring_ops) pids.insert(std::get<0>(entry.first));
     for (pid_t pid : pids)
         if (!gone.count(pid) && kill(pid, 0) != 0 && errno == ESRCH) gone.insert(pid);
 
@@ -41,6 +42,7 @@ Snapshot Harvester::harvest(uint64_t now_ns, std::vector<Fold>* folds) {
         live.kernel_maps["syscall_stats"].entries = live.calls.size();
         live.kernel_maps["proc_mech_stats"].entries = live.proc_mech.size();
         live.kernel_maps["objects"].entries = live.objects.size();
+        live.kernel_maps["uring_ops"].entries = live.uring_ops.size();
     }
     std::vector<Fold> made = retired_.enforce_cap();
     if (folds) *folds = std::move(made);

@@ -39,6 +39,17 @@ constexpr SyscallRow kSyscalls[] = {
 #include "syscall_table.h"
 #undef IPC_SYSCALL
 
+struct UringOpRow {
+    std::string_view key;
+    unsigned opcode;
+};
+
+constexpr UringOpRow kUringOps[] = {
+#define IO_URING_OP(key, opcode, bytes, on_file) {key, opcode},
+#include "io_uring_ops.def"
+#undef IO_URING_OP
+};
+
 }  // namespace
 
 std::string_view fd_kind_key(unsigned kind) {
@@ -49,6 +60,12 @@ std::string_view fd_kind_key(unsigned kind) {
     };
     static_assert(std::size(keys) == FD_KIND_COUNT);
     return kind < FD_KIND_COUNT ? keys[kind] : "other";
+}
+
+std::string uring_op_name(unsigned opcode) {
+    for (const auto& row : kUringOps)
+        if (row.opcode == opcode) return std::string(row.key);
+    return "op_" + std::to_string(opcode);
 }
 
 std::string_view mechanism_key(Mechanism m) {

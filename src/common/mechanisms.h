@@ -3,6 +3,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 extern "C" {
@@ -28,5 +29,8 @@ std::string_view syscall_name(unsigned nr);
 std::optional<unsigned> syscall_number(std::string_view name);
 // The table row of a traced syscall, nullopt if not traced.
 std::optional<syscall_rule> syscall_rule_of(unsigned nr);
+
+// The JSON key of an io_uring opcode (bpf/io_uring_ops.def), "op_N" for one it has no name for.
+std::string uring_op_name(unsigned opcode);
 
 }  // namespace ipctrace

@@ -16,6 +16,10 @@ void move_process(Snapshot& src, pid_t from, Snapshot& dst, pid_t to, bool keep_
         dst.proc_mech[{to, it->first.second}] += it->second;
         it = src.proc_mech.erase(it);
     }
+    for (auto it = src.uring_ops.lower_bound({from, Mechanism{}, 0}); it != src.uring_ops.end() && std::get<0>(it->first) == from;) {
+        dst.uring_ops[{to, std::get<1>(it->first), std::get<2>(it->first)}] += it->second;
+        it = src.uring_ops.erase(it);
+    }
     for (auto it = src.objects.lower_bound({from, Mechanism{}, 0}); it != src.objects.end() && std::get<0>(it->first) == from;) {
         if (keep_objects) {
             dst.objects[{to, std::get<1>(it->first), std::get<2>(it->first)}] += it->second;
@@ -80,6 +84,7 @@ Snapshot RetiredStore::merged(const Snapshot& live) const {
     for (const auto& [key, stats] : store_.calls) out.calls[key] += stats;
     for (const auto& [key, stats] : store_.proc_mech) out.proc_mech[key] += stats;
     for (const auto& [key, stats] : store_.objects) out.objects[key] += stats;
+    for (const auto& [key, stats] : store_.uring_ops) out.uring_ops[key] += stats;
     for (const auto& [pid, info] : store_.procs) out.procs.emplace(pid, info);  // a live reused pid keeps its own
     return out;
 }

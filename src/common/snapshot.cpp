@@ -15,6 +15,7 @@ CallStats& CallStats::operator+=(const CallStats& o) {
     bytes_in += o.bytes_in;
     bytes_out += o.bytes_out;
     bytes_zero_copy += o.bytes_zero_copy;
+    bytes_direct += o.bytes_direct;
     for (size_t i = 0; i < hist.size(); ++i) hist[i] += o.hist[i];
     return *this;
 }
@@ -45,6 +46,16 @@ FdPassStats& FdPassStats::operator+=(const FdPassStats& o) {
         sent_kinds[i] += o.sent_kinds[i];
         received_kinds[i] += o.received_kinds[i];
     }
+    return *this;
+}
+
+UringOpStats& UringOpStats::operator+=(const UringOpStats& o) {
+    submitted += o.submitted;
+    completed += o.completed;
+    errors += o.errors;
+    bytes_in += o.bytes_in;
+    bytes_out += o.bytes_out;
+    bytes_zero_copy += o.bytes_zero_copy;
     return *this;
 }
 

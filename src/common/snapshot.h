@@ -21,6 +21,7 @@ Log2Slots log2_slots(const LatencyBuckets& hist);
 struct CallStats {
     uint64_t count = 0, errors = 0, total_ns = 0;
     uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;
+    uint64_t bytes_direct = 0;  // copied once between two address spaces (process_vm_readv/writev)
     LatencyBuckets hist{};  // log-linear buckets (bpf/ipctrace.h)
     CallStats& operator+=(const CallStats& o);
 };
@@ -68,6 +69,14 @@ struct ObjectStats {
     ObjectStats& operator+=(const ObjectStats& o);
 };
 
+// The operations one process's io_uring carried with one opcode on one mechanism's files
+// (bpf/io_uring.h): submitted and completed apart (a ring can end with some in flight).
+struct UringOpStats {
+    uint64_t submitted = 0, completed = 0, errors = 0;
+    uint64_t bytes_in = 0, bytes_out = 0, bytes_zero_copy = 0;  // from the completions' res
+    UringOpStats& operator+=(const UringOpStats& o);
+};
+
 struct ProcInfo {
     pid_t ppid = 0;
     bool exited = false;
@@ -113,6 +122,8 @@ struct Snapshot {
     std::map<std::pair<Mechanism, uint64_t>, std::string> object_names;
     std::array<uint64_t, DROP_COUNT> drops{};
     std::map<pid_t, TimeBudget> budget;
+    // (tgid, mechanism of the file, io_uring opcode) -> the ring's operations
+    std::map<std::tuple<pid_t, Mechanism, unsigned>, UringOpStats> uring_ops;
     // Occupancy of the kernel's maps when this snapshot was read, by map name.
     std::map<std::string, MapOccupancy> kernel_maps;
 };

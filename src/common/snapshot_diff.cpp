@@ -13,6 +13,7 @@ CallStats minus(const CallStats& a, const CallStats& b) {
     d.bytes_in = minus(a.bytes_in, b.bytes_in);
     d.bytes_out = minus(a.bytes_out, b.bytes_out);
     d.bytes_zero_copy = minus(a.bytes_zero_copy, b.bytes_zero_copy);
+    d.bytes_direct = minus(a.bytes_direct, b.bytes_direct);
     for (size_t i = 0; i < d.hist.size(); ++i) d.hist[i] = minus(a.hist[i], b.hist[i]);
     return d;
 }
@@ -52,9 +53,16 @@ ProcMechStats minus(const ProcMechStats& a, const ProcMechStats& b) {
     return d;
 }
 
+UringOpStats minus(const UringOpStats& a, const UringOpStats& b) {
+    return {minus(a.submitted, b.submitted), minus(a.completed, b.completed), minus(a.errors, b.errors),
+            minus(a.bytes_in, b.bytes_in),   minus(a.bytes_out, b.bytes_out), minus(a.bytes_zero_copy, b.bytes_zero_copy)};
+}
+
+bool empty(const UringOpStats& s) { return s.submitted == 0 && s.completed == 0; }
+
 bool empty(const CallStats& c) {
     // Every call lands in one histogram slot, so count covers the rest.
-    return c.count == 0 && c.bytes_in == 0 && c.bytes_out == 0 && c.bytes_zero_copy == 0;
+    return c.count == 0 && c.bytes_in == 0 && c.bytes_out == 0 && c.bytes_zero_copy == 0 && c.bytes_direct == 0;
 }
 
 bool empty(const ProcMechStats& s) {
@@ -83,11 +91,13 @@ Snapshot snapshot_diff(const Snapshot& later, const Snapshot& earlier) {
     Snapshot d;
     d.calls = diff_map(later.calls, earlier.calls);
     d.proc_mech = diff_map(later.proc_mech, earlier.proc_mech);
+    d.uring_ops = diff_map(later.uring_ops, earlier.uring_ops);
     auto keep_info = [&](pid_t pid) {
         if (const auto it = later.procs.find(pid); it != later.procs.end()) d.procs.emplace(pid, it->second);
     };
     for (const auto& entry : d.calls) keep_info(std::get<0>(entry.first));
     for (const auto& entry : d.proc_mech) keep_info(entry.first.first);
+    for (const auto& entry : d.uring_ops) keep_info(std::get<0>(entry.first));
     for (size_t i = 0; i < d.drops.size(); ++i) d.drops[i] = minus(later.drops[i], earlier.drops[i]);
     d.kernel_maps = later.kernel_maps;  // a level, not a count: the later reading's
     return d;
@@ -104,6 +114,8 @@ Snapshot filter_by_comm(const Snapshot& snap, const std::string& comm) {
         if (keep(std::get<0>(key))) out.calls.emplace(key, stats);
     for (const auto& [key, stats] : snap.proc_mech)
         if (keep(key.first)) out.proc_mech.emplace(key, stats);
+    for (const auto& [key, stats] : snap.uring_ops)
+        if (keep(std::get<0>(key))) out.uring_ops.emplace(key, stats);
     for (const auto& [pid, info] : snap.procs)
         if (info.comm == want) out.procs.emplace(pid, info);
     out.drops = snap.drops;  // what was lost cannot be attributed to a process: keep it all

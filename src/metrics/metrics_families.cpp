@@ -70,6 +70,7 @@ void add_call_families(const Snapshot& snap, const std::map<pid_t, std::string>&
         bytes[{m, "to_kernel", c}] += s.bytes_in;
         bytes[{m, "from_kernel", c}] += s.bytes_out;
         bytes[{m, "zero_copy", c}] += s.bytes_zero_copy;
+        if (s.bytes_direct) bytes[{m, "direct", c}] += s.bytes_direct;  // only cross_memory has any
         latency[{m, sc}] += s;
     }
 

@@ -82,6 +82,8 @@ std::string object_label(Mechanism m, uint64_t object) {
             if (pid == -1) return "signal:to every process";
             return fmt("signal:to process group %d", -pid);
         }
+        case MECH_CROSS_MEMORY:
+            return fmt("cross_memory:pid %d", static_cast<pid_t>(object));  // process_vm_readv/writev's pid
         case MECH_UNIX_STREAM:
         case MECH_UNIX_DGRAM:
             // The socket inodes `ss -x` and /proc/PID/fd show: the pair, or a lone socket.
@@ -129,6 +131,24 @@ void add_passed_fd_edges(CommMap& map, const SharedObject& o) {
         }
 }
 
+// process_vm_readv/writev: the object is the pid whose memory was read or written. Its edges run
+// the way the bytes went: from that pid to the reader, from the writer to that pid; a caller
+// that moved no bytes (calls of 0 bytes) still links to the pid, undirected.
+void cross_memory_edges(const Snapshot& snap, const SharedObject& o, std::vector<Edge>& edges) {
+    const auto target = static_cast<pid_t>(o.object);
+    if (target <= 0) return;
+    const std::string target_comm = comm_of(snap, target);
+    for (const auto& u : o.users) {
+        if (u.pid == target) continue;  // a process reading its own memory links no one
+        if (u.use.bytes_out)
+            edges.push_back({target, u.pid, target_comm, u.comm, o.mechanism, o.object, o.label, u.use.bytes_out, u.use.calls, true});
+        if (u.use.bytes_in)
+            edges.push_back({u.pid, target, u.comm, target_comm, o.mechanism, o.object, o.label, u.use.bytes_in, u.use.calls, true});
+        if (!u.use.bytes_in && !u.use.bytes_out)
+            edges.push_back({u.pid, target, u.comm, target_comm, o.mechanism, o.object, o.label, 0, u.use.calls, false});
+    }
+}
+
 // Merges `use` into `into` (the same process on the same object under two numbers).
 void add_use(ObjectStats& into, const ObjectStats& use) { into += use; }
 
@@ -173,6 +193,8 @@ CommMap build_comm_map(const Snapshot& snap) {
                 for (const auto& u : o.users)
                     map.edges.push_back({u.pid, static_cast<pid_t>(o.object), u.comm, comm_of(snap, static_cast<pid_t>(o.object)),
                                          o.mechanism, o.object, o.label, 0, u.use.calls, true});
+        } else if (o.mechanism == MECH_CROSS_MEMORY) {
+            cross_memory_edges(snap, o, map.edges);
         } else {
             bool data = false;
             for (const auto& u : o.users) data = data || u.use.bytes_in || u.use.bytes_out;

@@ -44,7 +44,7 @@ RunFigures derive_figures(const Report& report) {
         switches += m.events.voluntary_switches + m.events.involuntary_switches;
         if (!is_ipc(mech) && !(mech == MECH_FILE && report.include_file_io)) continue;
         syscalls += m.calls.count;
-        copied += m.calls.bytes_in + m.calls.bytes_out;
+        copied += m.calls.bytes_in + m.calls.bytes_out + m.calls.bytes_direct;  // a direct copy is one copy
         call_ns += m.calls.total_ns;
         for (const auto& [nr, c] : m.syscalls)
             if (c.count > top) top = c.count, f.top_syscall = std::string(syscall_name(nr));

@@ -8,6 +8,7 @@ MechanismFigures& MechanismFigures::operator+=(const MechanismFigures& o) {
     for (const auto& [nr, stats] : o.syscalls) syscalls[nr] += stats;
     calls += o.calls;
     events += o.events;
+    for (const auto& [opcode, stats] : o.io_uring) io_uring[opcode] += stats;
     return *this;
 }
 
@@ -29,6 +30,10 @@ Report build_report(const Snapshot& snap) {
         m.calls += stats;
     }
     for (const auto& [key, stats] : snap.proc_mech) by_pid[key.first].mechanisms[key.second].events += stats;
+    for (const auto& [key, stats] : snap.uring_ops) {
+        const auto& [pid, mech, opcode] = key;
+        by_pid[pid].mechanisms[mech].io_uring[opcode] += stats;
+    }
     for (auto& [pid, proc] : by_pid) {
         proc.pid = pid;
         if (auto it = snap.procs.find(pid); it != snap.procs.end()) proc.info = it->second;

@@ -20,6 +20,7 @@ struct MechanismFigures {
     std::map<unsigned, CallStats> syscalls;  // by syscall number
     CallStats calls;                         // all its syscalls summed
     ProcMechStats events;                    // faults, context switches, signals
+    std::map<unsigned, UringOpStats> io_uring;  // the operations io_uring carried on its files, by opcode
     MechanismFigures& operator+=(const MechanismFigures& o);
 };
 

@@ -110,6 +110,7 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
         bpf_map__set_max_entries(skel_->maps.proc_mech_stats, sizes.stats);
         bpf_map__set_max_entries(skel_->maps.wait_stats, sizes.stats);
         bpf_map__set_max_entries(skel_->maps.fd_pass_stats, sizes.stats);
+        bpf_map__set_max_entries(skel_->maps.uring_ops, sizes.stats);
         if (track_objects) bpf_map__set_max_entries(skel_->maps.objects, sizes.stats);
     }
     skel_->rodata->self_tgid = static_cast<unsigned>(getpid());
@@ -181,6 +182,7 @@ Snapshot Tracer::snapshot() const {
         c.bytes_in = v.bytes_in;
         c.bytes_out = v.bytes_out;
         c.bytes_zero_copy = v.bytes_zero_copy;
+        c.bytes_direct = v.bytes_direct;
         std::copy(std::begin(v.hist), std::end(v.hist), c.hist.begin());
         // The kernel counts a call's switches with the call; the model keeps them per mechanism.
         if (v.voluntary_switches || v.involuntary_switches) {
@@ -206,6 +208,12 @@ Snapshot Tracer::snapshot() const {
                 out += ObjectStats{v.calls, v.bytes_in, v.bytes_out, v.page_faults, v.sync_calls, v.fds_sent, v.fds_received};
         });
     read_waits_and_fds(snap);
+    for_each_percpu<uring_op_key, uring_op_stats>(
+        bpf_map__fd(skel_->maps.uring_ops), [&](const uring_op_key& k, const std::vector<uring_op_stats>& per_cpu) {
+            UringOpStats& out = snap.uring_ops[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.opcode}];
+            for (const auto& v : per_cpu)
+                out += UringOpStats{v.submitted, v.completed, v.errors, v.bytes_in, v.bytes_out, v.bytes_zero_copy};
+        });
     // Parts from the file up: the path is them in reverse, "…" when the walk stopped short.
     for_each<object_key, object_name>(bpf_map__fd(skel_->maps.object_names), [&](const object_key& k, const object_name& n) {
         std::string path = n.truncated ? "…" : "";
@@ -239,7 +247,8 @@ Snapshot Tracer::snapshot() const {
                         {"procs", occupancy(skel_->maps.procs, snap.procs.size())},
                         {"syscall_stats", occupancy(skel_->maps.syscall_stats, snap.calls.size())},
                         {"proc_mech_stats", occupancy(skel_->maps.proc_mech_stats, snap.proc_mech.size())},
-                        {"objects", occupancy(skel_->maps.objects, snap.objects.size())}};
+                        {"objects", occupancy(skel_->maps.objects, snap.objects.size())},
+                        {"uring_ops", occupancy(skel_->maps.uring_ops, snap.uring_ops.size())}};
     return snap;
 }
 
@@ -314,6 +323,13 @@ void Tracer::forget(const std::vector<pid_t>& tgids, const Snapshot& snap) {
         for (auto it = snap.objects.lower_bound({pid, Mechanism{}, 0}); it != snap.objects.end() && std::get<0>(it->first) == pid; ++it) {
             object_key key{tgid, static_cast<unsigned>(std::get<1>(it->first)), std::get<2>(it->first)};
             bpf_map_delete_elem(bpf_map__fd(skel_->maps.objects), &key);
+        }
+        for (auto it = snap.uring_ops.lower_bound({pid, Mechanism{}, 0}); it != snap.uring_ops.end() && std::get<0>(it->first) == pid; ++it) {
+            uring_op_key key{};
+            key.tgid = tgid;
+            key.mechanism = static_cast<unsigned char>(std::get<1>(it->first));
+            key.opcode = static_cast<unsigned char>(std::get<2>(it->first));
+            bpf_map_delete_elem(bpf_map__fd(skel_->maps.uring_ops), &key);
         }
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.procs), &tgid);
         bpf_map_delete_elem(bpf_map__fd(skel_->maps.budget_stats), &tgid);

@@ -24,6 +24,8 @@ std::string plural(Mechanism m) {
             return "FIFOs";
         case MECH_SIGNAL:
             return "signal targets";
+        case MECH_CROSS_MEMORY:
+            return "address spaces";
         default:
             return std::string(mechanism_key(m)) + " objects";
     }

@@ -144,7 +144,8 @@ std::string comparison_text(const Comparison& c) {
     if (ranked_by_size.size() > 1)
         for (const auto& sentence : verdict_for_sweep(ranked_by_size)) out += "  " + sentence + "\n";
     out += "\nMSG/S, THROUGHPUT, RTT and CPU are of the untraced runs (the ranking never includes the tracer); TRACED is the traced "
-           "run's msg/s, whose costs fill the other columns. COPIES/B: bytes through read/write/send/recv/msgsnd… per payload byte (0: "
+           "run's msg/s, whose costs fill the other columns. COPIES/B: bytes through read/write/send/recv/msgsnd… per payload byte (2 "
+           "for a socket or pipe: into the kernel and out; 1 for process_vm_readv/writev, one copy between the address spaces; 0: "
            "the pages were shared). IN CALLS: share of the roles' wall time spent inside IPC syscalls. CPU s/M: the roles' CPU seconds "
            "per million messages. Budget: COPY/SYNC CALLS on CPU inside IPC calls that copy bytes / move none; OFF IN CALL off CPU "
            "inside them (waiting for the peer, wake-up); OFF OTHER off CPU elsewhere; USER on CPU outside IPC calls (the payload, "

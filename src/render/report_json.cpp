@@ -40,8 +40,22 @@ nlohmann::ordered_json call_to_json(const CallStats& c) {
             {"bytes_to_kernel", c.bytes_in},
             {"bytes_from_kernel", c.bytes_out},
             {"bytes_zero_copy", c.bytes_zero_copy},
+            {"bytes_direct", c.bytes_direct},
             {"latency_log2_ns", log2_histogram(c.hist)},
             {"latency_buckets", latency_buckets(c.hist)}};
+}
+
+// The operations an io_uring carried on this mechanism's files, by opcode.
+nlohmann::ordered_json uring_to_json(const std::map<unsigned, UringOpStats>& ops) {
+    json out = json::object();
+    for (const auto& [opcode, s] : ops)
+        out[uring_op_name(opcode)] = {{"submitted", s.submitted},
+                                      {"completed", s.completed},
+                                      {"errors", s.errors},
+                                      {"bytes_to_kernel", s.bytes_in},
+                                      {"bytes_from_kernel", s.bytes_out},
+                                      {"bytes_zero_copy", s.bytes_zero_copy}};
+    return out;
 }
 
 nlohmann::ordered_json mechanisms_to_json(const MechanismTable& table, bool include_file_io) {
@@ -63,6 +77,8 @@ nlohmann::ordered_json mechanism_to_json(const MechanismFigures& m) {
             {"bytes_to_kernel", m.calls.bytes_in},
             {"bytes_from_kernel", m.calls.bytes_out},
             {"bytes_zero_copy", m.calls.bytes_zero_copy},
+            {"bytes_direct", m.calls.bytes_direct},
+            {"io_uring", uring_to_json(m.io_uring)},
             {"page_faults", m.events.page_faults},
             {"copy_faults", m.events.copy_faults},
             {"context_switches", {{"voluntary", m.events.voluntary_switches}, {"involuntary", m.events.involuntary_switches}}},

@@ -82,7 +82,7 @@ void mechanism_rows(std::string& out, const Report& report, uint64_t messages) {
     for (const auto& [mech, m] : report.mechanisms) {
         if ((mech == MECH_FILE && !report.include_file_io) || mech == MECH_WAIT) continue;  // waits: their own section
         const std::string label = mech == MECH_NONE ? "(not IPC)" : std::string(mechanism_key(mech));
-        const uint64_t copied = m.calls.bytes_in + m.calls.bytes_out;
+        const uint64_t copied = m.calls.bytes_in + m.calls.bytes_out + m.calls.bytes_direct;
         // Not IPC: every syscall the processes made (all_syscalls, traced) but the IPC ones.
         const uint64_t calls = mech == MECH_NONE && m.events.all_syscalls > ipc ? m.events.all_syscalls - ipc : m.calls.count;
         out += fmt("%-12s %10" PRIu64, label.c_str(), calls);
@@ -110,6 +110,31 @@ void syscall_rows(std::string& out, const Report& report) {
     }
 }
 
+// The operations io_uring carried, by the mechanism of their file and opcode: a ring moves data
+// without a syscall per operation, so the rows above hold only its io_uring_enter calls.
+void uring_rows(std::string& out, const Report& report) {
+    bool any = false;
+    for (const auto& [mech, m] : report.mechanisms) any = any || !m.io_uring.empty();
+    if (!any) return;
+    out += fmt("\n%-16s %-12s %10s %10s %7s %11s %11s %11s\n", "IO_URING OP", "MECHANISM", "SUBMITTED", "COMPLETED", "ERRORS",
+               "TO KERNEL", "FROM KERNEL", "ZERO-COPY");
+    for (const auto& [mech, m] : report.mechanisms)
+        for (const auto& [opcode, s] : m.io_uring)
+            out += fmt("%-16s %-12s %10" PRIu64 " %10" PRIu64 " %7" PRIu64 " %11s %11s %11s\n", uring_op_name(opcode).c_str(),
+                       std::string(mechanism_key(mech)).c_str(), s.submitted, s.completed, s.errors,
+                       format_bytes(static_cast<double>(s.bytes_in)).c_str(), format_bytes(static_cast<double>(s.bytes_out)).c_str(),
+                       format_bytes(static_cast<double>(s.bytes_zero_copy)).c_str());
+}
+
+// Cross-memory attach next to the copies of the other mechanisms: said whenever it moved bytes.
+void direct_copy_note(std::string& out, const Report& report) {
+    const auto cma = report.mechanisms.find(MECH_CROSS_MEMORY);
+    if (cma == report.mechanisms.end() || cma->second.calls.bytes_direct == 0) return;
+    out += fmt("cross_memory: %s copied once, directly from one address space to the other by process_vm_readv/writev "
+               "(a socket or a pipe copies each byte twice: into the kernel, then out of it).\n",
+               format_bytes(static_cast<double>(cma->second.calls.bytes_direct)).c_str());
+}
+
 // One sentence on where the data went, from the measured numbers.
 void copy_summary(std::string& out, const Report& report, const workloads::Result& r) {
     if (r.bytes == 0) return;
@@ -117,8 +142,12 @@ void copy_summary(std::string& out, const Report& report, const workloads::Resul
     bool shared_mapping = false;
     for (const auto& [mech, m] : report.mechanisms)
         if (is_ipc(mech) || (mech == MECH_FILE && report.include_file_io)) {
-            copied += m.calls.bytes_in + m.calls.bytes_out;
+            copied += m.calls.bytes_in + m.calls.bytes_out + m.calls.bytes_direct;
             zero_copy += m.calls.bytes_zero_copy;
+            for (const auto& [opcode, s] : m.io_uring) {
+                copied += s.bytes_in + s.bytes_out;
+                zero_copy += s.bytes_zero_copy;
+            }
             shared_mapping = shared_mapping || mech == MECH_SYSV_SHM || mech == MECH_POSIX_SHM || mech == MECH_MMAP_FILE ||
                              mech == MECH_MMAP_ANON;
         }
@@ -145,7 +174,9 @@ std::string report_to_text(const Report& report) {
     syscall_rows(out, report);
     out += waits_to_text(report.mechanisms);
     out += fds_passed_to_text(report.mechanisms);
+    uring_rows(out, report);
     if (report.workload) copy_summary(out, report, *report.workload);
+    direct_copy_note(out, report);
     if (!report.include_file_io) {
         const auto file = report.mechanisms.find(MECH_FILE);
         if (file != report.mechanisms.end())

@@ -25,7 +25,7 @@ json target_to_json(const TraceTarget& t) {
 json kernel_maps_json(const std::map<std::string, MapOccupancy>& maps) {
     // Every map, always: a reader need not test for a key (0 when it was not read).
     json out = json::object();
-    for (const char* name : {"targets", "procs", "syscall_stats", "proc_mech_stats", "objects"}) {
+    for (const char* name : {"targets", "procs", "syscall_stats", "proc_mech_stats", "objects", "uring_ops"}) {
         const auto it = maps.find(name);
         const MapOccupancy m = it != maps.end() ? it->second : MapOccupancy{};
         out[name] = {{"entries", m.entries}, {"max_entries", m.max_entries}};

@@ -33,7 +33,7 @@ bool counts(Mechanism mech, const Report& r) { return is_ipc(mech) || (mech == M
 
 bool active(const MechanismFigures& m) {
     const ProcMechStats& e = m.events;
-    return m.calls.count || e.page_faults || e.copy_faults || e.voluntary_switches || e.involuntary_switches || e.signals_sent ||
+    return m.calls.count || !m.io_uring.empty() || e.page_faults || e.copy_faults || e.voluntary_switches || e.involuntary_switches || e.signals_sent ||
            e.signals_delivered;
 }
 

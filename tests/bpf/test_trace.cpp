@@ -473,5 +473,35 @@ TEST(TraceCgroup, SeesOnlyTheProcessesInTheCgroup) {
     EXPECT_EQ(get_u(doc["mechanisms"]["pipe"], "bytes_to_kernel"), blocks * 4096) << "only the cgroup's dd";
 }
 
+// Issue 18: io_uring operations run in io-wq workers (IOSQE_ASYNC) complete outside the
+// submitter's context; under --cgroup they are still the cgroup's process's, by the
+// submitter's own cgroup. The oracle is uring_peer's tally of what it reaped.
+TEST(TraceCgroup, IoUringOperationsInWorkersBelongToTheCgroupsProcess) {
+    IPCTRACE_REQUIRE_ROOT();
+    TempCgroup cgroup;
+    Background sh({"sh", "-c", "echo $$ > " + cgroup.path() + "/cgroup.procs && echo moved >&2 && read x && exec " URING_PEER_BIN " 300 1000 async"},
+                  true);
+    ASSERT_TRUE(sh.wait_for_stderr("moved", 5s));
+    TempPath report("cgroup-uring-json");
+    Background trace(trace_argv({"--cgroup", cgroup.path(), "--json", "-o", report.str()}));
+    ASSERT_TRUE(trace.wait_for_stderr("ipctrace: tracing cgroup", 5s));
+    sh.write_stdin("go\n");
+    const CommandResult peer = sh.wait(10s);
+    ASSERT_EQ(peer.exit_code, 0) << peer.err;
+    trace.signal(SIGINT);
+    const CommandResult r = trace.wait(5s);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json doc = parse(report.read());
+    EXPECT_NE(peer.out.find("send 300 300000\n"), std::string::npos) << peer.out;
+    EXPECT_NE(peer.out.find("read 300 300000\n"), std::string::npos) << peer.out;
+    const json& stream = doc["mechanisms"]["unix_stream"]["io_uring"], &pipe = doc["mechanisms"]["pipe"]["io_uring"];
+    EXPECT_EQ(get_u(stream["send"], "completed"), 300u) << doc["mechanisms"].dump();
+    EXPECT_EQ(get_u(stream["send"], "bytes_to_kernel"), 300000u);
+    EXPECT_EQ(get_u(stream["recv"], "bytes_from_kernel"), 300000u);
+    EXPECT_EQ(get_u(pipe["write"], "bytes_to_kernel"), 300000u);
+    EXPECT_EQ(get_u(pipe["read"], "completed"), 300u);
+    EXPECT_EQ(get_u(pipe["read"], "bytes_from_kernel"), 300000u);
+}
+
 }  // namespace
 }  // namespace ipctrace::testing

@@ -220,5 +220,27 @@ TEST(CommMap, OneWriterManyReadersPointsAtTheReaders) {
     EXPECT_NE(text.find("  cat[6,7,8] <- producer[5] via 3 pipes, 2.9 KiB\n"), std::string::npos) << text;
 }
 
+// process_vm_readv/writev: the object is the pid read or written; the edge runs the way the
+// bytes went, from the process read to the reader, from the writer to the process written.
+TEST(CommMap, CrossMemoryEdgesFollowTheBytes) {
+    Snapshot s;
+    s.procs[20] = {1, true, "strace"};
+    s.procs[21] = {20, true, "ls"};
+    s.procs[22] = {1, true, "mpi_rank"};
+    s.objects[{20, MECH_CROSS_MEMORY, 21}] = {98, 0, 401408};  // strace read ls's memory
+    s.objects[{22, MECH_CROSS_MEMORY, 21}] = {2, 8192, 0};     // another process wrote into it
+    s.objects[{20, MECH_CROSS_MEMORY, 20}] = {1, 0, 64};       // its own memory: no edge
+    const CommMap map = build_comm_map(s);
+    ASSERT_EQ(map.edges.size(), 2u);
+    EXPECT_EQ(map.edges[0].from, 21);
+    EXPECT_EQ(map.edges[0].to, 20);
+    EXPECT_EQ(map.edges[0].bytes, 401408u);
+    EXPECT_EQ(map.edges[0].via, "cross_memory:pid 21");
+    EXPECT_TRUE(map.edges[0].directed);
+    EXPECT_EQ(map.edges[1].from, 22);
+    EXPECT_EQ(map.edges[1].to, 21);
+    EXPECT_EQ(map.edges[1].bytes, 8192u);
+}
+
 }  // namespace
 }  // namespace ipctrace

@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <linux/io_uring.h>
 
 #include <nlohmann/json.hpp>
 
@@ -164,6 +167,33 @@ TEST(Contract, AnEventfdIsItsFile) {
     const uint64_t id = ipc_eventfd_id(file);
     EXPECT_EQ(id, reinterpret_cast<uintptr_t>(file));
     EXPECT_NE(ipc_eventfd_id_tag(id), ipc_eventfd_id_tag(ipc_eventfd_id(file + 64))) << "the next allocation";
+}
+
+// bpf/io_uring_ops.def numbers the opcodes as the kernel's uapi does (the system header may be
+// older than the kernel: every opcode it knows is checked), and names each as IORING_OP_* in
+// lower case.
+TEST(Contract, TheIoUringOpcodesAreTheKernels) {
+    struct Row {
+        std::string key;
+        unsigned opcode;
+    };
+    const std::vector<Row> rows = {
+#define IO_URING_OP(key, opcode, bytes, on_file) {key, opcode},
+#include "io_uring_ops.def"
+#undef IO_URING_OP
+    };
+    for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].opcode, i) << rows[i].key << ": one row per opcode, in order";
+    EXPECT_LE(rows.size(), static_cast<size_t>(IPC_URING_OPS));
+    EXPECT_GE(rows.size(), static_cast<size_t>(IORING_OP_LAST)) << "every opcode the system header knows";
+    const std::map<std::string, unsigned> uapi = {
+        {"nop", IORING_OP_NOP},         {"readv", IORING_OP_READV},     {"writev", IORING_OP_WRITEV},
+        {"sendmsg", IORING_OP_SENDMSG}, {"recvmsg", IORING_OP_RECVMSG}, {"accept", IORING_OP_ACCEPT},
+        {"connect", IORING_OP_CONNECT}, {"read", IORING_OP_READ},       {"write", IORING_OP_WRITE},
+        {"send", IORING_OP_SEND},       {"recv", IORING_OP_RECV},       {"splice", IORING_OP_SPLICE},
+        {"tee", IORING_OP_TEE},         {"msg_ring", IORING_OP_MSG_RING}, {"send_zc", IORING_OP_SEND_ZC},
+        {"sendmsg_zc", IORING_OP_SENDMSG_ZC}};
+    for (const auto& [key, opcode] : uapi) EXPECT_EQ(uring_op_name(opcode), key);
+    EXPECT_EQ(uring_op_name(200), "op_200");
 }
 
 }  // namespace
