@@ -155,9 +155,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 		count_object(&key, rule, call, ret, KERNEL_CAST(struct pt_regs, raw_regs));
 	if (track_objects && call->sync_mechanism)
 		count_sync_call(key.tgid, call);
-	if (rule->classify == CLS_WAIT || rule->classify == CLS_EPOLL_CTL)
+	if (track_app_io && (rule->classify == CLS_WAIT || rule->classify == CLS_EPOLL_CTL))
 		wait_call_exit(rule->classify, &key, ret, duration, raw_regs);
-	else if (rule->classify == CLS_FD_MSG)
+	else if (track_app_io && rule->classify == CLS_FD_MSG)
 		fd_msg_exit(&key, call, ret, raw_regs);
 	budget_call_exit(task, key.tgid, t0);
 	return 0;

@@ -9,6 +9,10 @@ const volatile unsigned int filter_mode = FILTER_TARGETS;
 const volatile unsigned int self_tgid = 0;
 const volatile unsigned long long target_cgroup = 0; /* FILTER_CGROUP */
 const volatile bool track_objects = false;           /* fill `objects` (trace's communication map) */
+/* Split waits by what became ready, count passed descriptors and io_uring operations: what
+ * applications do and run's bundled workloads never do. Off, the verifier drops that code
+ * (a third of start-up's verification) and the io_uring programs are not loaded. */
+const volatile bool track_app_io = false;
 
 /* The IPC call a thread is inside. Task-local storage: found from the task itself, no
  * hash lookup, and freed with the task (a thread killed inside a call leaves nothing). */

@@ -67,7 +67,8 @@ MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in) {
     return {max_procs, max_procs, std::max(built_in.stats, max_procs * 2)};
 }
 
-Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs, bool track_budget) {
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs, bool track_budget,
+               bool track_app_io) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
     KernelBtf::register_section_handler();
@@ -87,6 +88,11 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     skel_->rodata->target_cgroup = cgroup_id;
     skel_->rodata->track_objects = track_objects;
     skel_->rodata->track_budget = track_budget;
+    skel_->rodata->track_app_io = track_app_io;
+    if (!track_app_io) {
+        bpf_program__set_autoload(skel_->progs.on_uring_submit, false);
+        bpf_program__set_autoload(skel_->progs.on_uring_complete, false);
+    }
     // The per-object tables only serve trace's map: unused, one entry each is enough.
     if (!track_objects) {
         bpf_map__set_max_entries(skel_->maps.objects, 1);

@@ -33,8 +33,10 @@ public:
     // grow with it (see map_sizes()).
     // track_budget: also keep each process's time budget (bpf/budget.h; compare's traced runs),
     // which costs every traced call and context switch two timestamps and a map update.
+    // track_app_io: split poll-family waits by what became ready, count descriptors passed with
+    // SCM_RIGHTS and io_uring's operations (trace; run's bundled workloads use none of them).
     Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0,
-           bool track_budget = false);
+           bool track_budget = false, bool track_app_io = false);
     ~Tracer();
     Tracer(const Tracer&) = delete;
     Tracer& operator=(const Tracer&) = delete;
