@@ -157,6 +157,28 @@ protected:
         return nullptr;
     }
 
+    // The server traced while redis-benchmark makes `requests` SETs and as many GETs over 10
+    // clients, with INFO before and after; *server is its entry in doc. Fatal when the
+    // benchmark or the trace failed.
+    struct Benchmarked {
+        json doc;
+        Info before, after;
+        const json* server = nullptr;
+    };
+    void trace_benchmark(unsigned long requests, Benchmarked& b) {
+        b.before = info();
+        CommandResult bench;
+        b.doc = trace_during({}, {}, [&] {
+            bench = run({"redis-benchmark", "-s", sock_, "-c", "10", "-n", std::to_string(requests), "-t", "set,get", "-d", "64", "-q"});
+        });
+        b.after = info();
+        ASSERT_EQ(bench.exit_code, 0) << bench.err;
+        ASSERT_TRUE(b.doc.is_object());
+        EXPECT_EQ(get_u(b.doc, "lost_events"), 0u);
+        b.server = process(b.doc, server_->pid());
+        ASSERT_NE(b.server, nullptr) << b.doc["processes"].dump();
+    }
+
     std::string dir_, sock_;
     std::unique_ptr<Background> server_;
 };
@@ -164,17 +186,11 @@ protected:
 // The server's unix_stream bytes, as ipctrace saw them, against redis's own counters.
 TEST_F(RedisTrace, BenchmarkBytesAgreeWithTheServersStats) {
     const unsigned long requests = 20000;  // per test: SET and GET
-    const Info before = info();
-    CommandResult bench;
-    const json doc = trace_during({}, {}, [&] {
-        bench = run({"redis-benchmark", "-s", sock_, "-c", "10", "-n", std::to_string(requests), "-t", "set,get", "-d", "64", "-q"});
-    });
-    const Info after = info();
-    ASSERT_EQ(bench.exit_code, 0) << bench.err;
-    ASSERT_TRUE(doc.is_object());
-    EXPECT_EQ(get_u(doc, "lost_events"), 0u);
-    const json* server = process(doc, server_->pid());
-    ASSERT_NE(server, nullptr) << doc["processes"].dump();
+    Benchmarked b;
+    ASSERT_NO_FATAL_FAILURE(trace_benchmark(requests, b));
+    const Info& before = b.before;
+    const Info& after = b.after;
+    const json* server = b.server;
     ASSERT_TRUE((*server)["mechanisms"].contains("unix_stream")) << (*server)["mechanisms"].dump();
     const json& unix_stream = (*server)["mechanisms"]["unix_stream"];
 
@@ -342,17 +358,11 @@ TEST_F(RedisTrace, MapOfTenClientProcesses) {
 // it: found by its data, which redis sets to the fd).
 TEST_F(RedisTrace, EpollWaitsAreAttributedToTheUnixSockets) {
     const unsigned long requests = 5000;
-    const Info before = info();
-    CommandResult bench;
-    const json doc = trace_during({}, {}, [&] {
-        bench = run({"redis-benchmark", "-s", sock_, "-c", "10", "-n", std::to_string(requests), "-t", "set,get", "-d", "64", "-q"});
-    });
-    const Info after = info();
-    ASSERT_EQ(bench.exit_code, 0) << bench.err;
-    ASSERT_TRUE(doc.is_object());
-    EXPECT_EQ(get_u(doc, "lost_events"), 0u);
-    const json* server = process(doc, server_->pid());
-    ASSERT_NE(server, nullptr) << doc["processes"].dump();
+    Benchmarked b;
+    ASSERT_NO_FATAL_FAILURE(trace_benchmark(requests, b));
+    const Info& before = b.before;
+    const Info& after = b.after;
+    const json* server = b.server;
     const json& waits = (*server)["waits"];
     const json& unix_stream = (*server)["mechanisms"]["unix_stream"];
     const unsigned long commands = after["total_commands_processed"] - before["total_commands_processed"] - 1;
