@@ -24,6 +24,7 @@ import os
 import platform
 import re
 import select
+import shlex
 import shutil
 import signal
 import statistics
@@ -102,6 +103,10 @@ tracepoint:syscalls:sys_enter_semtimedop,
 tracepoint:syscalls:sys_enter_semctl
 /comm == "COMM"/ { @calls[probe] = count(); }
 """
+
+
+# trace's per-call programs, as bpftool names them (15 characters).
+PER_CALL_PROGRAMS = ("on_sys_enter", "on_sys_exit", "on_uring_submit", "on_uring_comple")
 
 
 def irq_work_interrupts():
@@ -204,6 +209,7 @@ class Bench:
         self.comm = os.path.basename(self.ipc)[:15]  # the kernel keeps 15 characters
         self.memcpy = args.memcpy
         self.floor = args.floor
+        self.uring_peer = args.uring_peer
         self.tmp = tempfile.mkdtemp(prefix="ipctrace-bench.")
         self.failures = []  # what makes the exit status 1
         self.notes = []
@@ -705,6 +711,69 @@ class Bench:
             o["all_probes_ns"] = total
             o["probe_ns_per_message"] = total / o["messages"] if o["messages"] else None
         self.results["selfcost"] = out
+        self.results["selfcost_trace"] = self.trace_self_cost()
+
+    def trace_self_cost(self):
+        """What trace's probes for applications' own IPC cost (waits, passed descriptors, io_uring):
+        `ipctrace trace -- sh -c 'bpftool; WORKLOAD; bpftool'` with the kernel's BPF run-time
+        statistics on; the difference between the two listings is the workload's."""
+        n = self.cfg["worst_count"]
+        waits = ("import os, selectors, socket\n"
+                 "a, b = socket.socketpair()\n"
+                 "if os.fork() == 0:\n"
+                 "    a.close(); s = selectors.DefaultSelector(); s.register(b, selectors.EVENT_READ)\n"
+                 "    while True:\n"
+                 "        s.select(); d = b.recv(1)\n"
+                 "        if not d: os._exit(0)\n"
+                 "        b.send(d)\n"
+                 "b.close(); s = selectors.DefaultSelector(); s.register(a, selectors.EVENT_READ)\n"
+                 f"for _ in range({n}):\n"
+                 "    a.send(b'x'); s.select(); a.recv(1)\n"
+                 "a.close(); os.wait()\n")
+        fds = ("import os, socket\n"
+               "a, b = socket.socketpair(); r, w = os.pipe()\n"
+               f"for _ in range({n // 4}):\n"
+               "    socket.send_fds(a, [b'x'], [r, w]); _, got, _, _ = socket.recv_fds(b, 1, 2)\n"
+               "    [os.close(f) for f in got]\n")
+        cases = [("epoll wait ping-pong (python selectors), per round trip", ["python3", "-c", waits], n),
+                 ("SCM_RIGHTS: 2 fds per sendmsg/recvmsg (python), per message", ["python3", "-c", fds], n // 4)]
+        if self.uring_peer:
+            cases.append(("io_uring send/recv/write/read (uring_peer), per operation", [self.uring_peer, str(n // 4), "64"], n))
+        try:
+            with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+                was = f.read().strip()
+        except OSError:
+            return {}
+        out = {}
+        try:
+            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+                f.write("1")
+            for label, cmd, ops in cases:
+                log(f"self cost under trace: {label}")
+                before, after = self.out_file("progs-before.json"), self.out_file("progs-after.json")
+                script = f"bpftool -j prog show > {before}; {shlex.join(cmd)} > /dev/null; bpftool -j prog show > {after}"
+                cp, _ = self.run([self.ipc, "trace", "--json", "-o", self.out_file("trace-cost.json"), "--", "sh", "-c", script])
+                if cp.returncode != 0:
+                    self.fail(f"self cost under trace, {label}: exit {cp.returncode} {cp.stderr.strip()[-200:]}")
+                    continue
+                def progs(path):
+                    with open(path) as f:
+                        # the per-call programs: process start-up (exec, faults) is the workload's own
+                        return {p["id"]: p for p in json.load(f) if p.get("name", "") in PER_CALL_PROGRAMS}
+                b, a = progs(before), progs(after)
+                rows = {}
+                for pid, p in a.items():
+                    q = b.get(pid, {})
+                    runs = p.get("run_cnt", 0) - q.get("run_cnt", 0)
+                    ns = p.get("run_time_ns", 0) - q.get("run_time_ns", 0)
+                    if runs > 0:
+                        rows[p["name"]] = {"runs": runs, "run_time_ns": ns, "ns_per_run": ns / runs}
+                out[label] = {"operations": ops, "programs": rows,
+                              "probe_ns_per_operation": sum(r["run_time_ns"] for r in rows.values()) / ops}
+        finally:
+            with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+                f.write(was)
+        return out
 
     def section_scale(self):
         cp, _ = self.run([self.ipc, "trace", "--help"])
@@ -1135,6 +1204,18 @@ def to_markdown(res):
                      + " | ".join(measured_mean(l) for l in labels) + " |")
         L.append("")
 
+    st = res.get("selfcost_trace")
+    if st:
+        L += ["## Self cost of trace's probes for applications' own IPC", "",
+              "`ipctrace trace -- sh -c 'bpftool prog show; WORKLOAD; bpftool prog show'` with `kernel.bpf_stats_enabled`: "
+              "runs and ns per run of the per-call programs over the workload (system-wide: other processes' syscalls and the workload's start-up syscalls too; "
+              "its start-up faults and exec are left out), and their sum per operation.", ""]
+        for label, o in st.items():
+            L += [f"**{label}**: all probes {fmt_ns(o['probe_ns_per_operation'])}", "", "| program | runs | ns per run |", "|---|---|---|"]
+            for name, r in sorted(o["programs"].items()):
+                L.append(f"| {name} | {r['runs']} | {r['ns_per_run']:.0f} |")
+            L.append("")
+
     sc = res.get("scale")
     if sc:
         L += ["## Scale: `ipctrace trace --all -i 1` over parallel workloads", ""]
@@ -1165,6 +1246,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="a few seconds: every tool once, correctness only")
     ap.add_argument("--ipctrace", help="the ipctrace binary")
     ap.add_argument("--memcpy", help="the memcpy_bw binary")
+    ap.add_argument("--uring-peer", help="tests/programs/uring_peer, built (the io_uring self-cost workload)")
     ap.add_argument("--floor", nargs=2, metavar=("BINARY", "OBJECT"), help="floor_probe and its BPF object")
     ap.add_argument("--render", metavar="JSON", help="only rewrite the Markdown of an earlier run's JSON (next to it)")
     ap.add_argument("--out", default=os.path.join(BENCH_DIR, "results"), help="where results go")

@@ -19,7 +19,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # The bench's own tools, from Debian 12. The ipctrace build needs what scripts/setup.sh installs.
-packages=(strace linux-perf bpftrace time g++ python3 util-linux)
+packages=(strace linux-perf bpftrace time g++ python3 util-linux liburing-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -50,6 +50,10 @@ fi
 if [ ! -x "$build/memcpy_bw" ] || [ "$bench/memcpy_bw.cpp" -nt "$build/memcpy_bw" ]; then
   g++ -O2 -std=c++17 -Wall -Wextra -o "$build/memcpy_bw" "$bench/memcpy_bw.cpp"
 fi
+# uring_peer (the io_uring test's program) is the self-cost section's io_uring workload.
+if [ ! -x "$build/uring_peer" ] || [ "$root/tests/programs/uring_peer.cpp" -nt "$build/uring_peer" ]; then
+  g++ -O2 -std=c++20 -Wall -Wextra -o "$build/uring_peer" "$root/tests/programs/uring_peer.cpp" -luring
+fi
 # The floor: what raw_tp sys_enter/sys_exit programs cost before they do anything.
 if [ ! -x "$build/floor_probe" ] || [ "$bench/floor_probe.c" -nt "$build/floor_probe" ] ||
    [ "$bench/floor_probe.bpf.c" -nt "$build/floor_probe.bpf.o" ]; then
@@ -61,4 +65,4 @@ fi
 # does not), the bench mounts it where only its own tools see it, and unmounts it at the end.
 exec unshare --mount --propagation private env IPCTRACE_BENCH_NS=1 \
   /usr/bin/python3 "$bench/bench.py" --ipctrace "$IPCTRACE" --memcpy "$build/memcpy_bw" \
-  --floor "$build/floor_probe" "$build/floor_probe.bpf.o" "$@"
+  --floor "$build/floor_probe" "$build/floor_probe.bpf.o" --uring-peer "$build/uring_peer" "$@"
