@@ -20,17 +20,9 @@ static __always_inline bool mm_seq(struct mm_struct *mm, u32 *seq)
 
 /* The mapping at addr (mechanism, object, file) for the current thread, through its
  * one-mapping cache. A first pass over a shared ring faults thousands of times in one
- * mapping: one bpf_find_vma instead of each. False if it could not be looked up. */
-__noinline int fault_mapping_at_g(struct inflight *c, u64 addr, struct vma_lookup *out);
-
-static __always_inline bool fault_mapping_at(struct task_struct *task, struct inflight *c, u64 addr,
-					     struct vma_lookup *out)
-{
-	return fault_mapping_at_g(c, addr, out);
-}
-
-/* Global, for the current task: verified once, so bpf_find_vma's callback is verified once
- * too, not once for each path of its callers (8 ms of the fault program's 15 ms). */
+ * mapping: one bpf_find_vma instead of each. 0 if it could not be looked up.
+ * Global: verified once, so bpf_find_vma's callback is verified once too, not once for each
+ * path of its callers (8 ms of the fault program's 15 ms). */
 __noinline int fault_mapping_at_g(struct inflight *c, u64 addr, struct vma_lookup *out)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -77,7 +69,7 @@ static __always_inline void futex_mapping(struct task_struct *task, struct infli
 	struct vma_lookup out = {};
 
 	c->sync_mechanism = 0;
-	if (fault_mapping_at(task, c, uaddr, &out) && out.file && out.mechanism != MECH_NONE) {
+	if (fault_mapping_at_g(c, uaddr, &out) && out.file && out.mechanism != MECH_NONE) {
 		c->sync_mechanism = out.mechanism;
 		c->object = out.object;
 	}
@@ -110,7 +102,7 @@ __noinline int on_fault(u64 address, int kernel_mode)
 	if (!c) /* the storage holds the thread's mapping cache */
 		c = new_thread_storage(task);
 	mechanism = MECH_NONE;
-	if (fault_mapping_at(task, c, address, &at)) {
+	if (fault_mapping_at_g(c, address, &at)) {
 		mechanism = at.mechanism;
 	} else {
 		u32 seq;
