@@ -105,7 +105,24 @@ protected:
         }
         const bool wrapped = readlink_str("/proc/" + std::to_string(b.pid()) + "/exe").find("timeout") != std::string::npos;
         const size_t below = (wrapped ? 1 : 0) + 2;  // the run's two roles
-        return wait_for_descendants(b, below);
+        if (!wait_for_descendants(b, below)) return false;
+        // The roles exist (and spin) before the probes attach and the workload is let go: a
+        // signal then rightly ends the run with no report. Messages moving is the proof that
+        // the run is measuring: the bytes the roles wrote grow.
+        auto written = [&] {
+            unsigned long long sum = 0;
+            for (const auto& p : descendants_of(b.pid())) {
+                std::istringstream io(read_text("/proc/" + std::to_string(p.pid) + "/io"));
+                for (std::string key; io >> key;) {
+                    unsigned long long v = 0;
+                    io >> v;
+                    if (key == "wchar:") sum += v;
+                }
+            }
+            return sum;
+        };
+        const unsigned long long before = written();
+        return eventually([&] { return written() >= before + 4096 || !b.running(); }, 15s, 2ms) && b.running();
     }
 
     // The report of one stopped run: a complete, valid document with the contract's exit.
