@@ -53,6 +53,7 @@ std::map<pid_t, std::string> labels_by_tgid(const Snapshot& snap, CommLabeler& l
     };
     for (const auto& [key, stats] : snap.calls) syscalls_by_comm[comm(std::get<0>(key))] += stats.count;
     for (const auto& [key, stats] : snap.proc_mech) syscalls_by_comm[comm(key.first)] += 0;
+    for (const auto& [key, ops] : snap.uring_ops) syscalls_by_comm[comm(std::get<0>(key))] += 0;
     const auto label = labeler.assign(syscalls_by_comm);
     for (auto& [tgid, name] : comm_of) name = label.at(name);
     return comm_of;
@@ -143,6 +144,86 @@ void add_event_families(const Snapshot& snap, const std::map<pid_t, std::string>
     out.push_back(std::move(f));
 }
 
+// What `trace` adds about applications' I/O (bpf/waits.h, fd_passing.h, io_uring.h); a
+// `run` has none of it, and a family with no sample is still listed, as the others are.
+void add_app_io_families(const Snapshot& snap, const std::map<pid_t, std::string>& comm, std::vector<MetricFamily>& out) {
+    Sums<std::pair<std::string, std::string>> wait_ns, ready;            // mechanism, comm
+    Sums<std::string> idle_ns, timeouts;                                  // comm
+    Sums<std::tuple<std::string, std::string, std::string, std::string>> passed;  // mechanism, direction, kind, comm
+    for (const auto& [key, e] : snap.proc_mech) {
+        const std::string m(mechanism_key(key.second)), c = comm.at(key.first);
+        if (e.waits.wait_ns || e.waits.ready_fds) {
+            wait_ns[{m, c}] += e.waits.wait_ns;
+            ready[{m, c}] += e.waits.ready_fds;
+        }
+        if (e.waits.idle_ns || e.waits.timeouts) {
+            idle_ns[c] += e.waits.idle_ns;
+            timeouts[c] += e.waits.timeouts;
+        }
+        for (unsigned k = 0; k < FD_KIND_COUNT; ++k) {
+            const std::string kind(fd_kind_key(k));
+            if (e.fds_passed.sent_kinds[k]) passed[{m, "sent", kind, c}] += e.fds_passed.sent_kinds[k];
+            if (e.fds_passed.received_kinds[k]) passed[{m, "received", kind, c}] += e.fds_passed.received_kinds[k];
+        }
+    }
+    auto seconds = [](std::vector<ClientMetric::Label> labels, uint64_t ns) {
+        ClientMetric m;
+        m.label = std::move(labels);
+        m.counter.value = static_cast<double>(ns) / 1e9;
+        return m;
+    };
+    auto f = family("ipctrace_wait_seconds_total",
+                    "Time blocked in epoll_wait/poll/select, split equally among the mechanisms of the descriptors that became ready",
+                    MetricType::Counter);
+    for (const auto& [k, v] : wait_ns) f.metric.push_back(seconds({{"mechanism", k.first}, {"comm", k.second}}, v));
+    out.push_back(std::move(f));
+
+    f = family("ipctrace_wait_ready_fds_total", "Descriptors that epoll_wait/poll/select returned ready", MetricType::Counter);
+    for (const auto& [k, v] : ready) f.metric.push_back(counter({{"mechanism", k.first}, {"comm", k.second}}, v));
+    out.push_back(std::move(f));
+
+    f = family("ipctrace_wait_idle_seconds_total", "Time blocked in waits that returned with nothing ready (idle)", MetricType::Counter);
+    for (const auto& [k, v] : idle_ns) f.metric.push_back(seconds({{"comm", k}}, v));
+    out.push_back(std::move(f));
+
+    f = family("ipctrace_wait_timeouts_total", "Waits that timed out with nothing ready", MetricType::Counter);
+    for (const auto& [k, v] : timeouts) f.metric.push_back(counter({{"comm", k}}, v));
+    out.push_back(std::move(f));
+
+    f = family("ipctrace_fds_passed_total", "File descriptors passed with SCM_RIGHTS over a mechanism's sockets, by the kind of file",
+               MetricType::Counter);
+    for (const auto& [k, v] : passed)
+        f.metric.push_back(counter(
+            {{"mechanism", std::get<0>(k)}, {"direction", std::get<1>(k)}, {"kind", std::get<2>(k)}, {"comm", std::get<3>(k)}}, v));
+    out.push_back(std::move(f));
+
+    Sums<std::tuple<std::string, std::string, std::string>> submitted, completed, errors;  // mechanism, opcode, comm
+    Sums<std::tuple<std::string, std::string, std::string>> bytes;                         // mechanism, direction, comm
+    for (const auto& [key, o] : snap.uring_ops) {
+        const auto& [tgid, mech, opcode] = key;
+        const std::string m(mechanism_key(mech)), op = uring_op_name(opcode), c = comm.at(tgid);
+        submitted[{m, op, c}] += o.submitted;
+        completed[{m, op, c}] += o.completed;
+        errors[{m, op, c}] += o.errors;
+        if (o.bytes_in) bytes[{m, "to_kernel", c}] += o.bytes_in;
+        if (o.bytes_out) bytes[{m, "from_kernel", c}] += o.bytes_out;
+        if (o.bytes_zero_copy) bytes[{m, "zero_copy", c}] += o.bytes_zero_copy;
+    }
+    auto by_op = [&](const char* name, const char* help, const decltype(submitted)& sums) {
+        auto fam = family(name, help, MetricType::Counter);
+        for (const auto& [k, v] : sums)
+            fam.metric.push_back(counter({{"mechanism", std::get<0>(k)}, {"opcode", std::get<1>(k)}, {"comm", std::get<2>(k)}}, v));
+        out.push_back(std::move(fam));
+    };
+    by_op("ipctrace_io_uring_submitted_total", "io_uring operations submitted, by opcode and the mechanism of their file", submitted);
+    by_op("ipctrace_io_uring_completed_total", "io_uring operations completed, by opcode and the mechanism of their file", completed);
+    by_op("ipctrace_io_uring_errors_total", "io_uring completions with an error result", errors);
+    f = family("ipctrace_io_uring_bytes_total", "Bytes io_uring operations moved, from their completions", MetricType::Counter);
+    for (const auto& [k, v] : bytes)
+        f.metric.push_back(counter({{"mechanism", std::get<0>(k)}, {"direction", std::get<1>(k)}, {"comm", std::get<2>(k)}}, v));
+    out.push_back(std::move(f));
+}
+
 }  // namespace
 
 std::map<std::string, std::string> CommLabeler::assign(const std::map<std::string, uint64_t>& syscalls_by_comm) {
@@ -178,6 +259,7 @@ std::vector<prometheus::MetricFamily> metric_families(const Snapshot& snap, Comm
     const auto comm = labels_by_tgid(snap, labeler);
     add_call_families(snap, comm, out);
     add_event_families(snap, comm, out);
+    add_app_io_families(snap, comm, out);
 
     Report drops;
     drops.drops = snap.drops;

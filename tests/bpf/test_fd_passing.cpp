@@ -5,9 +5,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
+#include <thread>
 
+#include "http_get.h"
+#include "prometheus_server.h"
 #include "subprocess.h"
 #include "temp_path.h"
 
@@ -118,6 +124,61 @@ TEST(FdPassing, MemfdAndPipeCountedByKindWithAPassedFdEdge) {
     EXPECT_NE(text.err.find("Descriptors passed (SCM_RIGHTS)"), std::string::npos) << text.err;
     EXPECT_NE(text.err.find("memfd 1, pipe 1"), std::string::npos) << text.err;
     EXPECT_NE(text.err.find("passed fd: 2 descriptors"), std::string::npos) << text.err;
+}
+
+// The sum of the samples of `metric` whose label set contains every one of `labels` in a
+// /metrics answer (Prometheus' text format: one `name{k="v",…} value` per line).
+double sum_samples(const std::string& text, const std::string& metric, const std::vector<std::string>& labels) {
+    double sum = 0;
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind(metric + "{", 0) != 0) continue;
+        bool all = true;
+        for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+        if (all) sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
+}
+
+// --metrics serves the same counts while the trace runs: ipctrace_fds_passed_total by
+// direction and kind equals what the program passed.
+TEST(FdPassing, MetricsServeThePassedDescriptorsByKind) {
+    IPCTRACE_REQUIRE_ROOT();
+    if (access("/usr/bin/python3", X_OK) != 0) FAIL() << "python3 is missing (scripts/setup.sh installs it)";
+    using namespace std::chrono_literals;
+    TempDir work;
+    const std::string script = work.path() + "/pass_fds.py", report = work.path() + "/trace.json";
+    std::ofstream(script) << kPassFdsScript;
+    const unsigned rounds = 4;
+    const uint16_t port = free_loopback_port();
+    // The passing happens first; the scrapes come while the shell sleeps, before the trace ends.
+    ChildProcess trace({ipctrace_bin(), "trace", "--metrics", "127.0.0.1:" + std::to_string(port), "--json", "-o", report, "--", "sh", "-c",
+                        "/usr/bin/python3 " + script + " " + std::to_string(rounds) + " >/dev/null && sleep 3"},
+                       work.path(), "trace");
+    auto fds = [](const std::string& body, const char* direction, const char* kind) {
+        return sum_samples(body, "ipctrace_fds_passed_total",
+                           {"mechanism=\"unix_stream\"", std::string("direction=\"") + direction + "\"", std::string("kind=\"") + kind + "\""});
+    };
+    std::string body;
+    bool seen = false;
+    for (auto deadline = std::chrono::steady_clock::now() + 20s; !seen && std::chrono::steady_clock::now() < deadline && trace.running();) {
+        const auto r = http_get("127.0.0.1", port, "/metrics", 1s);
+        if (r.status == 200) body = r.body;
+        seen = fds(body, "received", "pipe") == rounds;
+        if (!seen) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(seen) << "no scrape saw the " << rounds << " pipes received\n" << body.substr(0, 2000) << trace.stderr_text();
+    EXPECT_EQ(fds(body, "sent", "memfd"), rounds);
+    EXPECT_EQ(fds(body, "sent", "pipe"), rounds);
+    EXPECT_EQ(fds(body, "received", "memfd"), rounds);
+    for (const char* kind : {"socket", "eventfd", "other"}) EXPECT_EQ(fds(body, "sent", kind) + fds(body, "received", kind), 0) << kind;
+    for (auto deadline = std::chrono::steady_clock::now() + 20s; trace.running() && std::chrono::steady_clock::now() < deadline;)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(trace.stop(), 0) << trace.stderr_text();  // ended with the command: its status
+    std::ifstream in(report);
+    const json doc = parse(std::string(std::istreambuf_iterator<char>(in), {}));
+    ASSERT_TRUE(doc.is_object());
+    EXPECT_EQ(u(doc["mechanisms"]["unix_stream"]["fds_passed"], "sent"), 2 * rounds);
 }
 
 }  // namespace

@@ -141,6 +141,53 @@ TEST(MetricFamilies, LatencyHistogramIsCumulativeInSeconds) {
     EXPECT_EQ(rcv.sample_count, 6u);
 }
 
+// trace's application I/O: waits, passed descriptors and io_uring operations.
+TEST(MetricFamilies, WaitsPassedFdsAndUringOperations) {
+    Snapshot s = queue_snapshot();
+    s.proc_mech[{100, MECH_UNIX_STREAM}].waits = WaitStats{3'000'000'000, 12, 0, 0};
+    s.proc_mech[{101, MECH_UNIX_STREAM}].waits = WaitStats{500'000'000, 3, 0, 0};
+    s.proc_mech[{100, MECH_NONE}].waits = WaitStats{0, 0, 2'000'000'000, 4};
+    FdPassStats passed;
+    passed.sent = 3;
+    passed.sent_kinds[FD_KIND_MEMFD] = 2;
+    passed.sent_kinds[FD_KIND_PIPE] = 1;
+    s.proc_mech[{100, MECH_UNIX_STREAM}].fds_passed = passed;
+    FdPassStats got;
+    got.received = 3;
+    got.received_kinds[FD_KIND_MEMFD] = 2;
+    got.received_kinds[FD_KIND_PIPE] = 1;
+    s.proc_mech[{200, MECH_UNIX_STREAM}].fds_passed = got;
+    const unsigned kSend = 26, kRecv = 27;  // IORING_OP_SEND, IORING_OP_RECV
+    s.uring_ops[{200, MECH_UNIX_STREAM, kSend}] = UringOpStats{10, 9, 1, 900, 0, 0};
+    s.uring_ops[{200, MECH_UNIX_STREAM, kRecv}] = UringOpStats{10, 10, 0, 0, 1000, 0};
+    CommLabeler labeler(kDefaultTopComms);
+    const auto families = metric_families(s, labeler);
+
+    const auto& wait = find_family(families, "ipctrace_wait_seconds_total");
+    ASSERT_EQ(wait.metric.size(), 1u);
+    EXPECT_DOUBLE_EQ(series(wait, {{"mechanism", "unix_stream"}, {"comm", "writer"}}).counter.value, 3.5);
+    EXPECT_EQ(series(find_family(families, "ipctrace_wait_ready_fds_total"), {{"mechanism", "unix_stream"}, {"comm", "writer"}})
+                  .counter.value,
+              15);
+    EXPECT_DOUBLE_EQ(series(find_family(families, "ipctrace_wait_idle_seconds_total"), {{"comm", "writer"}}).counter.value, 2.0);
+    EXPECT_EQ(series(find_family(families, "ipctrace_wait_timeouts_total"), {{"comm", "writer"}}).counter.value, 4);
+
+    const auto& fds = find_family(families, "ipctrace_fds_passed_total");
+    EXPECT_EQ(fds.metric.size(), 4u);  // kinds never passed have no series
+    EXPECT_EQ(series(fds, {{"mechanism", "unix_stream"}, {"direction", "sent"}, {"kind", "memfd"}, {"comm", "writer"}}).counter.value, 2);
+    EXPECT_EQ(series(fds, {{"mechanism", "unix_stream"}, {"direction", "sent"}, {"kind", "pipe"}, {"comm", "writer"}}).counter.value, 1);
+    EXPECT_EQ(series(fds, {{"mechanism", "unix_stream"}, {"direction", "received"}, {"kind", "memfd"}, {"comm", "reader"}}).counter.value,
+              2);
+
+    const std::vector<ClientMetric::Label> send = {{"mechanism", "unix_stream"}, {"opcode", "send"}, {"comm", "reader"}};
+    EXPECT_EQ(series(find_family(families, "ipctrace_io_uring_submitted_total"), send).counter.value, 10);
+    EXPECT_EQ(series(find_family(families, "ipctrace_io_uring_completed_total"), send).counter.value, 9);
+    EXPECT_EQ(series(find_family(families, "ipctrace_io_uring_errors_total"), send).counter.value, 1);
+    const auto& bytes = find_family(families, "ipctrace_io_uring_bytes_total");
+    EXPECT_EQ(series(bytes, {{"mechanism", "unix_stream"}, {"direction", "to_kernel"}, {"comm", "reader"}}).counter.value, 900);
+    EXPECT_EQ(series(bytes, {{"mechanism", "unix_stream"}, {"direction", "from_kernel"}, {"comm", "reader"}}).counter.value, 1000);
+}
+
 TEST(MetricFamilies, LostEventsAndBuildInfo) {
     CommLabeler labeler(kDefaultTopComms);
     const auto families = metric_families(queue_snapshot(), labeler);
