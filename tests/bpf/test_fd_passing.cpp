@@ -126,20 +126,6 @@ TEST(FdPassing, MemfdAndPipeCountedByKindWithAPassedFdEdge) {
     EXPECT_NE(text.err.find("passed fd: 2 descriptors"), std::string::npos) << text.err;
 }
 
-// The sum of the samples of `metric` whose label set contains every one of `labels` in a
-// /metrics answer (Prometheus' text format: one `name{k="v",…} value` per line).
-double sum_samples(const std::string& text, const std::string& metric, const std::vector<std::string>& labels) {
-    double sum = 0;
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.rfind(metric + "{", 0) != 0) continue;
-        bool all = true;
-        for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-        if (all) sum += std::stod(line.substr(line.rfind(' ') + 1));
-    }
-    return sum;
-}
-
 // --metrics serves the same counts while the trace runs: ipctrace_fds_passed_total by
 // direction and kind equals what the program passed.
 TEST(FdPassing, MetricsServeThePassedDescriptorsByKind) {
@@ -156,7 +142,7 @@ TEST(FdPassing, MetricsServeThePassedDescriptorsByKind) {
                         "/usr/bin/python3 " + script + " " + std::to_string(rounds) + " >/dev/null && sleep 3"},
                        work.path(), "trace");
     auto fds = [](const std::string& body, const char* direction, const char* kind) {
-        return sum_samples(body, "ipctrace_fds_passed_total",
+        return sum_metric_samples(body, "ipctrace_fds_passed_total",
                            {"mechanism=\"unix_stream\"", std::string("direction=\"") + direction + "\"", std::string("kind=\"") + kind + "\""});
     };
     std::string body;

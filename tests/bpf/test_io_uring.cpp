@@ -4,12 +4,17 @@
 // the completions it reaped (and of its io_uring_enter calls, one per operation).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
+#include "http_get.h"
+#include "prometheus_server.h"
 #include "subprocess.h"
 
 namespace ipctrace::testing {
@@ -144,6 +149,50 @@ TEST(IoUring, TextReportListsTheRingsOperations) {
     for (const char* row : {R"(send\s+unix_stream\s+10\s+10\s+0\s+1000 B\s+0 B)", R"(recv\s+unix_stream\s+10\s+10\s+0\s+0 B\s+1000 B)",
                             R"(write\s+pipe\s+10\s+10\s+0\s+1000 B\s+0 B)", R"(read\s+pipe\s+10\s+10\s+0\s+0 B\s+1000 B)"})
         EXPECT_TRUE(std::regex_search(r.err, std::regex(row))) << row << "\n" << r.err;
+}
+
+// --metrics serves the ring's operations while the trace runs, by opcode under their file's
+// mechanism, with the bytes of their completions: the program's own tally.
+TEST(IoUring, MetricsServeTheRingsOperations) {
+    IPCTRACE_REQUIRE_ROOT();
+    using namespace std::chrono_literals;
+    TempDir work;
+    const std::string tally_path = work.path() + "/tally";
+    const unsigned long count = 40, size = 500;
+    const uint16_t port = free_loopback_port();
+    // The ring's traffic happens first; the scrapes come while the shell sleeps.
+    ChildProcess trace({ipctrace_bin(), "trace", "--metrics", "127.0.0.1:" + std::to_string(port), "-o", "/dev/null", "--", "sh", "-c",
+                        std::string(URING_PEER_BIN) + " " + std::to_string(count) + " " + std::to_string(size) + " >" + tally_path +
+                            " && sleep 3"},
+                       work.path(), "trace");
+    auto sample = [](const std::string& body, const char* metric, const char* mech, const std::string& label) {
+        return sum_metric_samples(body, metric, {std::string("mechanism=\"") + mech + "\"", label});
+    };
+    std::string body;
+    bool seen = false;
+    for (auto deadline = std::chrono::steady_clock::now() + 20s; !seen && std::chrono::steady_clock::now() < deadline && trace.running();) {
+        const auto r = http_get("127.0.0.1", port, "/metrics", 1s);
+        if (r.status == 200) body = r.body;
+        seen = sample(body, "ipctrace_io_uring_completed_total", "pipe", "opcode=\"read\"") == count;
+        if (!seen) std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(seen) << "no scrape saw the " << count << " pipe reads\n" << body.substr(0, 2000) << trace.stderr_text();
+    std::ifstream in(tally_path);
+    auto t = tallies(std::string(std::istreambuf_iterator<char>(in), {}));
+    ASSERT_EQ(t["send"].ops, count);
+    for (const auto& [op, mech] : std::map<std::string, const char*>{{"send", "unix_stream"}, {"recv", "unix_stream"}, {"write", "pipe"}, {"read", "pipe"}}) {
+        const std::string opcode = "opcode=\"" + op + "\"";
+        EXPECT_EQ(sample(body, "ipctrace_io_uring_submitted_total", mech, opcode), t[op].ops) << op;
+        EXPECT_EQ(sample(body, "ipctrace_io_uring_completed_total", mech, opcode), t[op].ops) << op;
+        EXPECT_EQ(sample(body, "ipctrace_io_uring_errors_total", mech, opcode), 0) << op;
+    }
+    EXPECT_EQ(sample(body, "ipctrace_io_uring_bytes_total", "unix_stream", "direction=\"to_kernel\""), t["send"].bytes);
+    EXPECT_EQ(sample(body, "ipctrace_io_uring_bytes_total", "unix_stream", "direction=\"from_kernel\""), t["recv"].bytes);
+    EXPECT_EQ(sample(body, "ipctrace_io_uring_bytes_total", "pipe", "direction=\"to_kernel\""), t["write"].bytes);
+    EXPECT_EQ(sample(body, "ipctrace_io_uring_bytes_total", "pipe", "direction=\"from_kernel\""), t["read"].bytes);
+    for (auto deadline = std::chrono::steady_clock::now() + 20s; trace.running() && std::chrono::steady_clock::now() < deadline;)
+        std::this_thread::sleep_for(100ms);
+    EXPECT_EQ(trace.stop(), 0) << trace.stderr_text();
 }
 
 }  // namespace

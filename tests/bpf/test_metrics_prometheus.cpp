@@ -136,16 +136,6 @@ TEST(MetricsPrometheus, ScrapedCountersEqualTheJsonReport) {
     EXPECT_LT(Clock::now() - started, 60s);
 }
 
-// Sum of the samples of `metric` whose labels start with `labels` in a /metrics answer.
-double sum_samples(const std::string& text, const std::string& metric, const std::string& labels) {
-    double sum = 0;
-    std::istringstream lines(text);
-    const std::string prefix = metric + "{" + labels;
-    for (std::string line; std::getline(lines, line);)
-        if (line.rfind(prefix, 0) == 0) sum += std::stod(line.substr(line.rfind(' ') + 1));
-    return sum;
-}
-
 TEST(MetricsPrometheus, TraceServesTheMapsWhileItRuns) {
     IPCTRACE_REQUIRE_ROOT();
     TempDir work;
@@ -159,7 +149,7 @@ TEST(MetricsPrometheus, TraceServesTheMapsWhileItRuns) {
     const bool seen = wait_until(
         [&] {
             const auto r = http_get("127.0.0.1", port, "/metrics", 1s);
-            if (r.status == 200) live = sum_samples(r.body, "ipctrace_syscalls_total", "mechanism=\"sysv_msg\",syscall=\"msgsnd\",");
+            if (r.status == 200) live = sum_metric_samples(r.body, "ipctrace_syscalls_total", {"mechanism=\"sysv_msg\"", "syscall=\"msgsnd\""});
             return live == 1500 || !trace.running();
         },
         20s);

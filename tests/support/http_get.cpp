@@ -118,4 +118,21 @@ uint16_t free_loopback_port() {
     return ntohs(addr.sin_port);
 }
 
+double sum_metric_samples(const std::string& text, const std::string& metric, const std::vector<std::string>& labels) {
+    double sum = 0;
+    size_t at = 0;
+    while (at < text.size()) {
+        size_t end = text.find('\n', at);
+        if (end == std::string::npos) end = text.size();
+        const std::string line = text.substr(at, end - at);
+        at = end + 1;
+        if (line.rfind(metric + "{", 0) != 0) continue;
+        const std::string label_set = line.substr(0, line.rfind('}') + 1);
+        bool all = true;
+        for (const auto& l : labels) all = all && label_set.find(l) != std::string::npos;
+        if (all) sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
+}
+
 }  // namespace ipctrace::testing

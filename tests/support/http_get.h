@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ipctrace::testing {
 
@@ -20,6 +21,10 @@ HttpResponse http_get(const std::string& host, uint16_t port, const std::string&
 
 // Percent-encodes a query value (PromQL has spaces, braces and quotes).
 std::string url_encode(const std::string& text);
+
+// The sum of the samples of `metric` in a /metrics answer (Prometheus' text format, one
+// `name{k="v",…} value` a line) whose labels include every one of `labels` (`k="v"` each).
+double sum_metric_samples(const std::string& text, const std::string& metric, const std::vector<std::string>& labels);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
 uint16_t free_loopback_port();
