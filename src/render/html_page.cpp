@@ -37,6 +37,7 @@ std::string map_section(const std::optional<CommMap>& map, const json& doc) {
 
 std::string common_sections(const json& doc, const std::optional<CommMap>& map) {
     std::string out = "<h2>Per mechanism</h2>\n" + html::mechanism_table(doc);
+    out += html::app_io_tables(doc);
     out += map_section(map, doc);
     out += "<h2>Call latencies</h2>\n<p class=\"note\">Calls per latency bucket (powers of two) for each mechanism's syscalls.</p>\n" +
            html::latency_histograms(doc);

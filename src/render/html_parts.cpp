@@ -218,4 +218,72 @@ std::string latency_histograms(const json& doc) {
     return "<div class=\"charts\">\n" + charts + "</div>\n";
 }
 
+std::string app_io_tables(const json& doc) {
+    if (!doc.contains("mechanisms")) return "";
+    std::string out;
+    const json& mechs = doc["mechanisms"];
+    auto mech_cell = [](const std::string& key) { return "<td class=\"name\">" + swatch(key) + escape(key) + "</td>"; };
+
+    // Waits: the time blocked for each mechanism, then what no IPC accounts for.
+    if (doc.contains("waits") && doc["waits"].value("syscall_count", 0ull) > 0) {
+        out += "<h2>Waits</h2>\n<p class=\"note\">" + number(doc, "/waits/syscall_count", Shown::Count) +
+               " epoll_wait, poll and select calls, " + number(doc, "/waits/time_in_syscalls_ns", Shown::Nanoseconds) +
+               " blocked; each wait's time is shared equally by the descriptors it returned ready.</p>\n"
+               "<table class=\"waits\">\n<tr><th class=\"name\">mechanism</th><th>time in calls</th><th>time waiting for it</th>"
+               "<th>ready descriptors</th></tr>\n";
+        for (const auto& [key, m] : mechs.items()) {
+            if (m.value("ready_fds", 0ull) == 0) continue;
+            const std::string p = "/mechanisms/" + pointer_token(key);
+            out += "<tr data-mechanism=\"" + escape(key) + "\">" + mech_cell(key) + "<td>" + number(doc, p + "/time_in_syscalls_ns", Shown::Nanoseconds) +
+                   "</td><td>" + number(doc, p + "/wait_ns", Shown::Nanoseconds) + "</td><td>" + number(doc, p + "/ready_fds", Shown::Count) +
+                   "</td></tr>\n";
+        }
+        if (doc["waits"].value("other_ns", 0ull) > 0)
+            out += "<tr><td class=\"name\">(not IPC)</td><td>–</td><td>" + number(doc, "/waits/other_ns", Shown::Nanoseconds) + "</td><td>" +
+                   number(doc, "/waits/other_ready_fds", Shown::Count) + "</td></tr>\n";
+        out += "<tr><td class=\"name\">(idle)</td><td>–</td><td>" + number(doc, "/waits/idle_wait_ns", Shown::Nanoseconds) + "</td><td>" +
+               number(doc, "/waits/idle_timeouts", Shown::Count) + " timed out</td></tr>\n</table>\n";
+    }
+
+    // io_uring: each operation under the mechanism of its file.
+    std::string rows;
+    for (const auto& [key, m] : mechs.items()) {
+        if (!m.contains("io_uring")) continue;
+        for (const auto& [op, s] : m["io_uring"].items()) {
+            const std::string p = "/mechanisms/" + pointer_token(key) + "/io_uring/" + pointer_token(op);
+            rows += "<tr data-mechanism=\"" + escape(key) + "\" data-opcode=\"" + escape(op) + "\"><td class=\"name\">" + escape(op) + "</td>" +
+                    mech_cell(key) + "<td>" + number(doc, p + "/submitted", Shown::Count) + "</td><td>" + number(doc, p + "/completed", Shown::Count) +
+                    "</td><td>" + number(doc, p + "/errors", Shown::Count) + "</td><td>" + number(doc, p + "/bytes_to_kernel", Shown::Bytes) +
+                    "</td><td>" + number(doc, p + "/bytes_from_kernel", Shown::Bytes) + "</td></tr>\n";
+        }
+    }
+    if (!rows.empty())
+        out += "<h2>io_uring operations</h2>\n<p class=\"note\">Operations submitted through a ring, under the mechanism of the file "
+               "they worked on; bytes from their completions.</p>\n<table class=\"io-uring\">\n<tr><th class=\"name\">operation</th>"
+               "<th class=\"name\">mechanism</th><th>submitted</th><th>completed</th><th>errors</th><th>to kernel</th><th>from kernel</th></tr>\n" +
+               rows + "</table>\n";
+
+    // Descriptors passed with SCM_RIGHTS, by the kind of file.
+    rows.clear();
+    for (const auto& [key, m] : mechs.items()) {
+        if (!m.contains("fds_passed")) continue;
+        const json& f = m["fds_passed"];
+        if (f.value("sent", 0ull) + f.value("received", 0ull) == 0) continue;
+        const std::string p = "/mechanisms/" + pointer_token(key) + "/fds_passed";
+        auto kinds = [&](const char* side) {
+            std::string k;
+            for (const auto& [kind, n] : f[side].items())
+                if (n.get<uint64_t>() > 0) k += (k.empty() ? "" : ", ") + escape(kind) + " " + number(doc, p + "/" + side + "/" + pointer_token(kind), Shown::Count);
+            return k.empty() ? std::string("–") : k;
+        };
+        rows += "<tr data-mechanism=\"" + escape(key) + "\">" + mech_cell(key) + "<td>" + number(doc, p + "/sent", Shown::Count) + "</td><td class=\"name\">" +
+                kinds("sent_kinds") + "</td><td>" + number(doc, p + "/received", Shown::Count) + "</td><td class=\"name\">" + kinds("received_kinds") +
+                "</td></tr>\n";
+    }
+    if (!rows.empty())
+        out += "<h2>Descriptors passed (SCM_RIGHTS)</h2>\n<table class=\"fds-passed\">\n<tr><th class=\"name\">mechanism</th><th>sent</th>"
+               "<th class=\"name\">kinds</th><th>received</th><th class=\"name\">kinds</th></tr>\n" + rows + "</table>\n";
+    return out;
+}
+
 }  // namespace ipctrace::html

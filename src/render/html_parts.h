@@ -34,6 +34,10 @@ std::string page(const std::string& title, const Facts& facts, const std::string
 // The mechanisms of doc["mechanisms"] (a run's or a trace's), busiest first.
 std::string mechanism_table(const json& doc);
 
+// What a trace saw of the applications' I/O, as tables: waits by the mechanism waited for,
+// io_uring operations, descriptors passed; "" when there was none of it.
+std::string app_io_tables(const json& doc);
+
 // One bar chart per mechanism of its calls' latencies (the syscalls' histograms summed).
 std::string latency_histograms(const json& doc);
 

@@ -132,6 +132,44 @@ TEST_F(HtmlPage, TracePageDrawsPsGrepCutAsAGraph) {
     EXPECT_EQ(drawn_bytes, json_bytes);
 }
 
+// A trace of a program that waits, passes descriptors and drives an io_uring: the page has a
+// table for each, every number in it held to the document, and the document to the programs.
+TEST_F(HtmlPage, TracePageShowsWaitsRingOperationsAndPassedDescriptors) {
+    IPCTRACE_REQUIRE_ROOT();
+    const std::string page = path("app-io.html"), report = path("app-io.json"), tally = path("tally");
+    // One select returns a pipe ready, one times out with nothing ready; then the descriptors.
+    const std::string waits = "import os, select, socket\n"
+                              "r, w = os.pipe(); os.write(w, b'x'); select.select([r], [], [], 1); select.select([], [], [], 0.05)\n"
+                              "a, b = socket.socketpair()\n"
+                              "m = os.memfd_create('page'); socket.send_fds(a, [b'x'], [m, r]); socket.recv_fds(b, 1, 2)\n";
+    std::ofstream(path("app_io.py")) << waits;
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "-o", report, "--html", page, "--", "sh", "-c",
+                                 std::string(URING_PEER_BIN) + " 20 300 >" + tally + " && /usr/bin/python3 " + path("app_io.py")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    std::ifstream in(report);
+    const json doc = json::parse(in);
+    // The document against the programs: 20 ring reads of the pipe, 300 bytes each; two
+    // descriptors sent, a memfd and a pipe; one wait ready on a pipe, one timeout.
+    const json& read = doc["mechanisms"]["pipe"]["io_uring"]["read"];
+    EXPECT_EQ(read["completed"].get<uint64_t>(), 20u) << read.dump();
+    EXPECT_EQ(read["bytes_from_kernel"].get<uint64_t>(), 20u * 300) << read.dump();
+    const json& passed = doc["mechanisms"]["unix_stream"]["fds_passed"];
+    EXPECT_EQ(passed["sent_kinds"]["memfd"].get<uint64_t>(), 1u) << passed.dump();
+    EXPECT_EQ(passed["sent_kinds"]["pipe"].get<uint64_t>(), 1u) << passed.dump();
+    EXPECT_EQ(doc["mechanisms"]["pipe"]["ready_fds"].get<uint64_t>(), 1u);
+    EXPECT_EQ(doc["waits"]["idle_timeouts"].get<uint64_t>(), 1u) << doc["waits"].dump();
+
+    const json view = open_in_browser(page, "html-app-io.png");
+    ASSERT_FALSE(view.empty());
+    std::set<std::string> shown;
+    for (const auto& p : view["shown"]) shown.insert(p.get<std::string>());
+    for (const char* p : {"/waits/syscall_count", "/mechanisms/pipe/wait_ns", "/mechanisms/pipe/ready_fds", "/waits/idle_wait_ns",
+                          "/waits/idle_timeouts", "/mechanisms/pipe/io_uring/read/completed", "/mechanisms/pipe/io_uring/read/bytes_from_kernel",
+                          "/mechanisms/unix_stream/io_uring/send/submitted", "/mechanisms/unix_stream/fds_passed/sent",
+                          "/mechanisms/unix_stream/fds_passed/sent_kinds/memfd", "/mechanisms/unix_stream/fds_passed/received_kinds/pipe"})
+        EXPECT_TRUE(shown.count(p)) << p << " is not on the page";
+}
+
 TEST_F(HtmlPage, ComparePageShowsEveryWorkloadTheChartAndTheVerdict) {
     IPCTRACE_REQUIRE_ROOT();
     const std::string page = path("compare.html");

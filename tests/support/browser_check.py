@@ -187,6 +187,7 @@ def main():
         if value is None or not isinstance(value, (int, float)) or not matches(s["text"], value):
             mismatches.append({"pointer": s["pointer"], "shown": s["text"], "document": value})
     print(json.dumps({"requests": requests, "errors": errors, "checked": len(view["shown"]), "mismatches": mismatches,
+                      "shown": sorted({x["pointer"] for x in view["shown"]}),
                       "nodes": view["nodes"], "edges": view["edges"], "histograms": view["histograms"],
                       "title": view["title"], "screenshot": screenshot}))
 
