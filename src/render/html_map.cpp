@@ -147,6 +147,8 @@ std::string comm_map_svg(const CommMap& map, const std::vector<std::pair<pid_t, 
         }
         std::string what = format_bytes(static_cast<double>(bytes));
         if (!bytes) what = fmt("%llu calls", static_cast<unsigned long long>(l.calls));
+        if (l.fds_passed)
+            what += fmt(", passed fd: %llu descriptor%s", static_cast<unsigned long long>(l.fds_passed), l.fds_passed == 1 ? "" : "s");
         std::string objects;
         for (size_t i = 0; i < l.objects.size() && i < 3; ++i) objects += (i ? ", " : "") + l.objects[i].second;
         if (l.objects.size() > 3) objects += fmt(", … %zu objects", l.objects.size());

@@ -141,7 +141,9 @@ TEST_F(HtmlPage, TracePageShowsWaitsRingOperationsAndPassedDescriptors) {
     const std::string waits = "import os, select, socket\n"
                               "r, w = os.pipe(); os.write(w, b'x'); select.select([r], [], [], 1); select.select([], [], [], 0.05)\n"
                               "a, b = socket.socketpair()\n"
-                              "m = os.memfd_create('page'); socket.send_fds(a, [b'x'], [m, r]); socket.recv_fds(b, 1, 2)\n";
+                              "m = os.memfd_create('page')\n"
+                              "if os.fork() == 0: socket.recv_fds(b, 1, 2); os._exit(0)\n"
+                              "socket.send_fds(a, [b'x'], [m, r]); os.wait()\n";
     std::ofstream(path("app_io.py")) << waits;
     const CommandResult r = run({ipctrace_bin(), "trace", "--json", "-o", report, "--html", page, "--", "sh", "-c",
                                  std::string(URING_PEER_BIN) + " 20 300 >" + tally + " && /usr/bin/python3 " + path("app_io.py")});
@@ -168,6 +170,11 @@ TEST_F(HtmlPage, TracePageShowsWaitsRingOperationsAndPassedDescriptors) {
                           "/mechanisms/unix_stream/io_uring/send/submitted", "/mechanisms/unix_stream/fds_passed/sent",
                           "/mechanisms/unix_stream/fds_passed/sent_kinds/memfd", "/mechanisms/unix_stream/fds_passed/received_kinds/pipe"})
         EXPECT_TRUE(shown.count(p)) << p << " is not on the page";
+    // The socket's arrow, parent -> child, says what went through it.
+    bool passed_edge = false;
+    for (const auto& e : view["edges"])
+        passed_edge |= e["mechanism"] == "unix_stream" && e["label"].get<std::string>().find("passed fd: 2 descriptors") != std::string::npos;
+    EXPECT_TRUE(passed_edge) << view["edges"].dump();
 }
 
 TEST_F(HtmlPage, ComparePageShowsEveryWorkloadTheChartAndTheVerdict) {
