@@ -5,14 +5,16 @@
  * both sides read their own file table. With track_objects, the socket's object counts the
  * descriptors that crossed it (the map's "passed fd" edge) and each passed IPC file's own
  * object (a memfd, a pipe) gets the process as a user, so a memfd mapped by the receiver joins
- * the sender in the map. Part of ipctrace.bpf.c: included after classify.h. Only CLS_FD_MSG
- * calls get here. */
+ * the sender in the map. Part of ipctrace.bpf.c: included after classify.h and mmsg.h. Only
+ * CLS_FD_MSG calls get here. */
 #ifndef IPCTRACE_FD_PASSING_H
 #define IPCTRACE_FD_PASSING_H
 
 #define SOL_SOCKET 1
 #define SCM_RIGHTS 1
 #define SYS_SENDMSG_NR 46
+#define SYS_SENDMMSG_NR 307
+#define SYS_RECVMMSG_NR 299
 #define IPC_MAX_CMSGS 4 /* control messages walked per call */
 
 struct {
@@ -97,17 +99,17 @@ __noinline int passed_fd_g(struct fd_walk *w, u32 i)
 
 static long passed_fd_step(u32 i, void *ctx) { return passed_fd_g(ctx, i) ? 1 : 0; }
 
-/* A successful sendmsg/recvmsg on a unix socket: the descriptors its SCM_RIGHTS messages
+/* One message a successful sendmsg/recvmsg/sendmmsg/recvmmsg moved on a unix socket (msghdr:
+ * its struct msghdr in the caller's memory): the descriptors its SCM_RIGHTS control messages
  * carried. Global: verified once. */
-__noinline int fds_passed_exit(u64 raw_regs, u64 object, u32 tgid, u32 mechanism, u32 sending)
+__noinline int fds_passed_exit(u64 msghdr, u64 object, u32 tgid, u32 mechanism, u32 sending)
 {
-	struct pt_regs *regs = KERNEL_CAST(struct pt_regs, raw_regs);
 	struct fd_walk w = {.tgid = tgid, .sending = sending};
 	struct msg_control_raw mc;
 	struct ipc_fd_pass_stats *s;
 	u64 pos, end;
 
-	if (!regs || bpf_probe_read_user(&mc, sizeof(mc), (void *)(regs->si + MSGHDR_CONTROL_OFFSET)))
+	if (!msghdr || bpf_probe_read_user(&mc, sizeof(mc), (void *)(msghdr + MSGHDR_CONTROL_OFFSET)))
 		return 0;
 	if (!mc.control || mc.controllen < sizeof(struct cmsghdr_raw))
 		return 0; /* no control message: the common case */
@@ -167,11 +169,42 @@ __noinline int fds_passed_exit(u64 raw_regs, u64 object, u32 tgid, u32 mechanism
 	return 0;
 }
 
-/* sys_exit's hook for CLS_FD_MSG: only unix sockets carry descriptors. */
+struct mmsg_fds_walk {
+	u64 vec; /* the caller's struct mmsghdr array */
+	u64 object;
+	u32 n, tgid, mechanism, sending;
+};
+
+static long mmsg_fds_step(u32 i, void *ctx)
+{
+	struct mmsg_fds_walk *w = ctx;
+
+	if (i >= w->n)
+		return 1;
+	fds_passed_exit(w->vec + (u64)i * MMSGHDR_SIZE, w->object, w->tgid, w->mechanism, w->sending);
+	return 0;
+}
+
+/* sys_exit's hook for CLS_FD_MSG: only unix sockets carry descriptors. sendmsg/recvmsg pass
+ * one msghdr; sendmmsg/recvmmsg a vector of them, of which the first `ret` moved. */
 static __always_inline void fd_msg_exit(const struct syscall_key *key, const struct inflight *call, long ret, void *raw_regs)
 {
-	if (ret >= 0 && (key->mechanism == MECH_UNIX_STREAM || key->mechanism == MECH_UNIX_DGRAM))
-		fds_passed_exit((u64)raw_regs, call->object, key->tgid, key->mechanism, key->nr == SYS_SENDMSG_NR);
+	struct pt_regs *regs;
+	u32 sending = key->nr == SYS_SENDMSG_NR || key->nr == SYS_SENDMMSG_NR;
+
+	if (ret < 0 || (key->mechanism != MECH_UNIX_STREAM && key->mechanism != MECH_UNIX_DGRAM))
+		return;
+	regs = KERNEL_CAST(struct pt_regs, raw_regs);
+	if (!regs)
+		return;
+	if (key->nr == SYS_SENDMMSG_NR || key->nr == SYS_RECVMMSG_NR) {
+		struct mmsg_fds_walk w = {.vec = regs->si, .object = call->object, .n = ret, .tgid = key->tgid,
+					  .mechanism = key->mechanism, .sending = sending};
+
+		bpf_loop(IPC_MAX_MMSGS, mmsg_fds_step, &w, 0);
+		return;
+	}
+	fds_passed_exit(regs->si, call->object, key->tgid, key->mechanism, sending);
 }
 
 #endif /* IPCTRACE_FD_PASSING_H */

@@ -18,6 +18,7 @@
  *   faults.h    which mechanism's mapping a page fault hit
  *   budget.h    where a traced process's time went (compare's time budget)
  *   waits.h     epoll/poll/select time, split by what became ready
+ *   mmsg.h      the bytes of a sendmmsg/recvmmsg batch
  *   fd_passing.h  descriptors passed with SCM_RIGHTS
  *   io_uring.h  the operations an io_uring carries, by opcode and file (issue 18) */
 #include "vmlinux-6.18.h" /* kernel types from a 6.18 kernel's BTF; CO-RE relocates them to the running one */
@@ -35,6 +36,7 @@
 #include "faults.h"
 #include "budget.h"
 #include "waits.h"
+#include "mmsg.h"
 #include "fd_passing.h"
 #include "io_uring.h"
 
@@ -100,7 +102,7 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 	struct syscall_key key = {};
 	struct syscall_stats *s;
 	const struct syscall_rule *rule;
-	u64 duration, t0, nvcsw, nivcsw;
+	u64 duration, t0, nvcsw, nivcsw, batch_bytes = 0;
 
 	if (!call) {
 		follow_new_task(task, raw_regs, ret);
@@ -125,6 +127,9 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 	call->in_call_nvcsw += nvcsw;
 	call->in_call_nivcsw += nivcsw;
 
+	if (ret > 0 && (rule->bytes == BYTES_MMSG_IN || rule->bytes == BYTES_MMSG_OUT))
+		batch_bytes = mmsg_bytes_g((u64)raw_regs, ret);
+
 	s = syscall_stats_for(&key);
 	if (s) {
 		u32 bucket = ipc_hist_bucket(duration);
@@ -148,11 +153,13 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 			case BYTES_ARG_IN: __sync_fetch_and_add(&s->bytes_in, call->arg); break;
 			case BYTES_RET_ZERO: __sync_fetch_and_add(&s->bytes_zero_copy, ret); break;
 			case BYTES_DIRECT_FROM: case BYTES_DIRECT_TO: __sync_fetch_and_add(&s->bytes_direct, ret); break;
+			case BYTES_MMSG_IN: __sync_fetch_and_add(&s->bytes_in, batch_bytes); break;
+			case BYTES_MMSG_OUT: __sync_fetch_and_add(&s->bytes_out, batch_bytes); break;
 			}
 		}
 	}
 	if (track_objects && rule->object != OBJ_NONE && ret >= 0)
-		count_object(&key, rule, call, ret, KERNEL_CAST(struct pt_regs, raw_regs));
+		count_object(&key, rule, call, ret, batch_bytes, KERNEL_CAST(struct pt_regs, raw_regs));
 	if (track_objects && call->sync_mechanism)
 		count_sync_call(key.tgid, call);
 	if (track_app_io && (rule->classify == CLS_WAIT || rule->classify == CLS_EPOLL_CTL))

@@ -109,6 +109,9 @@ enum ipc_bytes {
 	/* Issue 18, cross-memory attach: the return value, copied once between two address spaces */
 	BYTES_DIRECT_FROM, /* from pid arg0's memory into the caller's (process_vm_readv) */
 	BYTES_DIRECT_TO,   /* from the caller's memory into pid arg0's (process_vm_writev) */
+	/* sendmmsg/recvmmsg: the msg_len of the messages moved (bpf/mmsg.h) */
+	BYTES_MMSG_IN,  /* user → kernel (sendmmsg) */
+	BYTES_MMSG_OUT, /* kernel → user (recvmmsg) */
 };
 
 /* Which IPC object a call acts on, for the who-talks-to-whom map. */

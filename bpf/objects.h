@@ -150,9 +150,10 @@ static __always_inline struct object_stats *mapping_object_stats(u32 tgid, u8 me
 	return s;
 }
 
-/* One successful call on an IPC object: who used which object, and how many bytes moved. */
+/* One successful call on an IPC object: who used which object, and how many bytes moved
+ * (batch_bytes: a sendmmsg/recvmmsg's, whose ret is a message count). */
 static __always_inline void count_object(const struct syscall_key *call_key, const struct syscall_rule *rule,
-					 const struct inflight *call, long ret, struct pt_regs *regs)
+					 const struct inflight *call, long ret, u64 batch_bytes, struct pt_regs *regs)
 {
 	struct object_key key = {.tgid = call_key->tgid, .mechanism = call_key->mechanism, .object = call->object};
 	static const struct object_stats zero;
@@ -174,6 +175,10 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 		s->bytes_out += ret;
 	else if (rule->bytes == BYTES_ARG_IN)
 		s->bytes_in += call->arg;
+	else if (rule->bytes == BYTES_MMSG_IN)
+		s->bytes_in += batch_bytes;
+	else if (rule->bytes == BYTES_MMSG_OUT)
+		s->bytes_out += batch_bytes;
 }
 
 #endif /* IPCTRACE_OBJECTS_H */

@@ -80,9 +80,10 @@ IPC_SYSCALL(recvfrom,          45, CLS_FD, MECH_NONE, BYTES_RET_OUT, 0, OBJ_FD)
 /* sendmsg/recvmsg: also the descriptors passed with SCM_RIGHTS (bpf/fd_passing.h) */
 IPC_SYSCALL(sendmsg,           46, CLS_FD_MSG, MECH_NONE, BYTES_RET_IN, 0, OBJ_FD)
 IPC_SYSCALL(recvmsg,           47, CLS_FD_MSG, MECH_NONE, BYTES_RET_OUT, 0, OBJ_FD)
-/* sendmmsg/recvmmsg return a message count, not bytes: counted, bytes not attributed */
-IPC_SYSCALL(sendmmsg,         307, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
-IPC_SYSCALL(recvmmsg,         299, CLS_FD, MECH_NONE, BYTES_NONE, 0, OBJ_FD)
+/* sendmmsg/recvmmsg return a message count: the bytes are each message's msg_len (bpf/mmsg.h);
+ * their SCM_RIGHTS descriptors are walked message by message */
+IPC_SYSCALL(sendmmsg,         307, CLS_FD_MSG, MECH_NONE, BYTES_MMSG_IN, 0, OBJ_FD)
+IPC_SYSCALL(recvmmsg,         299, CLS_FD_MSG, MECH_NONE, BYTES_MMSG_OUT, 0, OBJ_FD)
 
 /* Zero-copy transfers: counted on the mechanism of their first fd */
 IPC_SYSCALL(sendfile,          40, CLS_FD, MECH_NONE, BYTES_RET_ZERO, 0, OBJ_FD)
