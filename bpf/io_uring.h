@@ -7,7 +7,13 @@
  * the same process) as each sqe becomes a request; io_uring_complete as its cqe is posted, which
  * may be in an io-wq worker, in task_work, or in another task: the process is taken from the
  * request (req->tctx->task, the task that submitted it), never from the current task. Raw
- * tracepoint arguments are untyped: every field is read with BPF_CORE_READ. */
+ * tracepoint arguments are untyped: every field is read with BPF_CORE_READ.
+ *
+ * Two kinds of cqe are posted without their request: a multishot operation's further results
+ * (io_uring_complete with a NULL request) and any cqe that found the completion ring full
+ * (io_uring_cqe_overflow, queued on the overflow list and later copied into the ring with no
+ * tracepoint). Both name the ring and the cqe's user_data, so each submission is remembered
+ * by that pair (uring_reqs) and such a cqe counts as its operation's. */
 #ifndef IPCTRACE_IO_URING_H
 #define IPCTRACE_IO_URING_H
 
@@ -34,6 +40,28 @@ struct {
 } uring_ops SEC(".maps");
 
 static const struct uring_op_stats zero_uring_op_stats;
+
+/* (ring, user_data) -> the operation last submitted with them. LRU: never deleted (a final cqe
+ * may be an overflowed one, after which nothing says the operation ended); the oldest go
+ * first, and a cqe whose submission was evicted or came before the trace is a drop. */
+struct uring_req_key {
+	u64 ctx;
+	u64 user_data;
+};
+
+struct uring_req_info {
+	u64 file;
+	u32 tgid;
+	u8 mechanism;
+	u8 opcode;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IPC_DEFAULT_URING_REQS);
+	__type(key, struct uring_req_key);
+	__type(value, struct uring_req_info);
+} uring_reqs SEC(".maps");
 
 /* The file a request works on. Once issued, req->file; at submission it is not assigned yet
  * (io_assign_file runs at issue): the sqe's fd, in the submitter's file table or, for
@@ -116,15 +144,30 @@ static __always_inline struct uring_op_stats *uring_op_for(u32 tgid, u8 mechanis
 static __always_inline void uring_submitted(u64 req)
 {
 	u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct uring_req_key key = {};
+	struct uring_req_info info = {}, *known;
 	struct uring_op_stats *s;
 	u8 opcode;
 
 	if (!is_target(tgid))
 		return;
 	opcode = BPF_CORE_READ((struct io_kiocb *)req, opcode);
-	s = uring_op_for(tgid, uring_mechanism(uring_op_file(req, opcode)), opcode);
+	info.file = uring_op_file(req, opcode);
+	info.mechanism = uring_mechanism(info.file);
+	info.opcode = opcode;
+	info.tgid = tgid;
+	s = uring_op_for(tgid, info.mechanism, opcode);
 	if (s)
 		s->submitted++;
+	key.ctx = (u64)BPF_CORE_READ((struct io_kiocb *)req, ctx);
+	key.user_data = BPF_CORE_READ((struct io_kiocb *)req, cqe.user_data);
+	/* Rings reuse their user_data (a connection's, or liburing's 0): rewritten in place, an
+	 * entry costs a lookup; only a new pair takes an LRU insertion (~150 ns here). */
+	known = bpf_map_lookup_elem(&uring_reqs, &key);
+	if (known)
+		*known = info;
+	else
+		bpf_map_update_elem(&uring_reqs, &key, &info, BPF_NOEXIST);
 }
 
 /* is_target for the submitter of a request, which need not be the current task: --cgroup
@@ -136,39 +179,19 @@ static __always_inline bool submitter_is_target(struct task_struct *submitter, u
 	return is_target(tgid);
 }
 
-/* io_uring_complete(ctx, req, cqe): the request names its submitter, wherever this runs. */
-static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
+/* One cqe of an operation: its result under the operation's opcode and file (global: verified
+ * once for the three places a cqe is seen). */
+__noinline int uring_count_cqe(u32 tgid, u32 mechanism, u32 opcode, u64 file, s32 res)
 {
-	struct task_struct *submitter;
-	struct uring_op_stats *s;
-	u8 opcode, bytes, mechanism;
-	u64 file;
-	u32 tgid;
-	s32 res;
+	struct uring_op_stats *s = uring_op_for(tgid, mechanism, opcode);
+	u8 bytes;
 
-	if (!req) {
-		/* An auxiliary cqe (a multishot's further results): no request to name its operation. */
-		if (is_target(bpf_get_current_pid_tgid() >> 32))
-			count_drop(DROP_URING_UNATTRIBUTED);
-		return;
-	}
-	submitter = BPF_CORE_READ((struct io_kiocb *)req, tctx, task);
-	tgid = BPF_CORE_READ(submitter, tgid);
-	if (!tgid || !submitter_is_target(submitter, tgid))
-		return;
-	if (BPF_CORE_READ(cqe, flags) & IORING_CQE_F_NOTIF)
-		return; /* its result was counted with its own cqe */
-	opcode = BPF_CORE_READ((struct io_kiocb *)req, opcode);
-	file = uring_op_file(req, opcode);
-	mechanism = uring_mechanism(file);
-	s = uring_op_for(tgid, mechanism, opcode);
 	if (!s)
-		return;
+		return 0;
 	s->completed++;
-	res = BPF_CORE_READ(cqe, res);
 	if (res < 0) {
 		s->errors++;
-		return;
+		return 0;
 	}
 	bytes = opcode < IPC_URING_OPS ? uring_rules[opcode].bytes : URING_BYTES_NONE;
 	if (bytes == URING_BYTES_IN)
@@ -179,6 +202,56 @@ static __always_inline void uring_completed(u64 req, struct io_uring_cqe *cqe)
 		s->bytes_zero_copy += res;
 	if (track_objects && file && mechanism != MECH_IO_URING)
 		uring_count_object(tgid, mechanism, file, bytes, res);
+	return 0;
+}
+
+/* A cqe posted without its request: counted as the operation last submitted on the ring with
+ * its user_data, or as the drop uring_unattributed when none is remembered. */
+static __always_inline void uring_count_orphan_cqe(u64 ctx, u64 user_data, s32 res, u32 cflags)
+{
+	struct uring_req_key key = {.ctx = ctx, .user_data = user_data};
+	struct uring_req_info *info;
+
+	if (cflags & IORING_CQE_F_NOTIF)
+		return; /* its result was counted with its own cqe */
+	info = bpf_map_lookup_elem(&uring_reqs, &key);
+	if (info)
+		uring_count_cqe(info->tgid, info->mechanism, info->opcode, info->file, res);
+	else if (is_target(bpf_get_current_pid_tgid() >> 32))
+		count_drop(DROP_URING_UNATTRIBUTED);
+}
+
+/* io_uring_complete(ctx, req, cqe): the request names its submitter, wherever this runs. */
+static __always_inline void uring_completed(u64 ctx, u64 req, struct io_uring_cqe *cqe)
+{
+	struct task_struct *submitter;
+	u8 opcode;
+	u64 file;
+	u32 tgid;
+
+	if (!req) {
+		/* A multishot's further result: the cqe names only the ring and user_data. */
+		uring_count_orphan_cqe(ctx, BPF_CORE_READ(cqe, user_data), BPF_CORE_READ(cqe, res), BPF_CORE_READ(cqe, flags));
+		return;
+	}
+	submitter = BPF_CORE_READ((struct io_kiocb *)req, tctx, task);
+	tgid = BPF_CORE_READ(submitter, tgid);
+	if (!tgid || !submitter_is_target(submitter, tgid))
+		return;
+	if (BPF_CORE_READ(cqe, flags) & IORING_CQE_F_NOTIF)
+		return; /* its result was counted with its own cqe */
+	opcode = BPF_CORE_READ((struct io_kiocb *)req, opcode);
+	file = uring_op_file(req, opcode);
+	uring_count_cqe(tgid, uring_mechanism(file), opcode, file, BPF_CORE_READ(cqe, res));
+}
+
+/* io_uring_cqe_overflow(ctx, user_data, res, cflags, ocqe): the completion ring was full, so
+ * the cqe waits on the overflow list (ocqe; NULL when even that failed and the cqe is lost,
+ * which the ring's own overflow counter tells the application). Either way the operation
+ * completed here, and no io_uring_complete follows for it. */
+static __always_inline void uring_overflowed(u64 ctx, u64 user_data, s32 res, u32 cflags)
+{
+	uring_count_orphan_cqe(ctx, user_data, res, cflags);
 }
 
 #endif /* IPCTRACE_IO_URING_H */

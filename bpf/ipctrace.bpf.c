@@ -238,7 +238,14 @@ int BPF_PROG(on_uring_submit, struct io_kiocb *req)
 SEC("raw_tp/io_uring_complete")
 int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_uring_cqe *cqe)
 {
-	uring_completed((u64)req, cqe);
+	uring_completed((u64)ring, (u64)req, cqe);
+	return 0;
+}
+
+SEC("raw_tp/io_uring_cqe_overflow")
+int BPF_PROG(on_uring_overflow, void *ring, u64 user_data, s32 res, u32 cflags)
+{
+	uring_overflowed((u64)ring, user_data, res, cflags);
 	return 0;
 }
 

@@ -72,6 +72,7 @@ static inline unsigned ipc_hist_slot(unsigned b)
 #define IPC_DEFAULT_PROCS 16384       /* process records */
 #define IPC_DEFAULT_STATS 16384       /* syscall_stats, proc_mech_stats and objects, each */
 #define IPC_DEFAULT_OBJECT_NAMES 4096 /* names of FIFO, POSIX shm and mqueue objects */
+#define IPC_DEFAULT_URING_REQS 4096   /* io_uring submissions remembered for cqes posted without them */
 
 /* The mechanisms, from mechanisms.def (their JSON keys are in the same table). */
 enum ipc_mechanism {

@@ -92,6 +92,8 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     if (!track_app_io) {
         bpf_program__set_autoload(skel_->progs.on_uring_submit, false);
         bpf_program__set_autoload(skel_->progs.on_uring_complete, false);
+        bpf_program__set_autoload(skel_->progs.on_uring_overflow, false);
+        bpf_map__set_max_entries(skel_->maps.uring_reqs, 1);  // an LRU is preallocated
     }
     // The per-object tables only serve trace's map: unused, one entry each is enough.
     if (!track_objects) {

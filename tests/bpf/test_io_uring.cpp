@@ -141,6 +141,63 @@ TEST(IoUring, TwoProcessesLinkedByTheirRingsTraffic) {
     EXPECT_EQ(edges["pipe"], count * size) << doc["map"].dump();
 }
 
+const json& process_named(const json& doc, const char* comm) {
+    for (const auto& p : doc["processes"])
+        if (p["comm"] == comm) return p;
+    static const json none;
+    return none;
+}
+
+// A multishot recv is submitted once and posts a cqe per message; all but its last come
+// without the request (io_uring_complete with NULL req), named only by ring and user_data.
+// Each is the recv's, with its bytes; none is a drop.
+TEST(IoUring, MultishotResultsPostedWithoutTheRequestAreItsOwn) {
+    IPCTRACE_REQUIRE_ROOT();
+    const unsigned long count = 50, size = 1000;
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), "multishot"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto t = tallies(r.out);
+    ASSERT_EQ(t["send"].bytes, count * size) << r.out;
+    ASSERT_EQ(t["recv"].bytes, count * size) << r.out;
+    ASSERT_GT(t["recv"].ops, 1u) << r.out;
+    const json doc = json::parse(r.err);
+    const json& peer = process_named(doc, "uring_peer");
+    ASSERT_FALSE(peer.is_null()) << r.err;
+    for (const json* scope : {&doc, &peer}) {
+        const json& recv = (*scope)["mechanisms"]["unix_stream"]["io_uring"]["recv"];
+        EXPECT_EQ(recv["submitted"].get<unsigned long>(), 1u);
+        EXPECT_EQ(recv["completed"].get<unsigned long>(), t["recv"].ops) << "every cqe of the multishot";
+        EXPECT_EQ(recv["errors"].get<unsigned long>(), 0u);
+        EXPECT_EQ(recv["bytes_from_kernel"].get<unsigned long>(), t["recv"].bytes);
+        EXPECT_EQ((*scope)["mechanisms"]["unix_stream"]["syscalls"]["sendto"]["count"].get<unsigned long>(), t["send"].ops);
+    }
+    EXPECT_EQ(doc["drops"]["uring_unattributed"].get<unsigned long>(), 0u);
+    EXPECT_EQ(doc["lost_events"].get<unsigned long>(), 0u);
+}
+
+// A completion ring of 4 with 16 operations in flight: 12 cqes of each batch find it full and
+// wait on the kernel's overflow list (io_uring_cqe_overflow), which later moves them into the
+// ring with no io_uring_complete. Every operation still counts once, with its bytes.
+TEST(IoUring, CompletionsThatOverflowTheRingAreCountedOnce) {
+    IPCTRACE_REQUIRE_ROOT();
+    const unsigned long count = 64, size = 1000;
+    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), "overflow"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto t = tallies(r.out);
+    ASSERT_EQ(t["write"].ops, count) << r.out;
+    ASSERT_EQ(t["read"].ops, count) << r.out;
+    const json doc = json::parse(r.err);
+    const json& peer = process_named(doc, "uring_peer");
+    ASSERT_FALSE(peer.is_null()) << r.err;
+    for (const auto& [op, field] : std::map<std::string, std::string>{{"write", "bytes_to_kernel"}, {"read", "bytes_from_kernel"}}) {
+        const json& s = peer["mechanisms"]["pipe"]["io_uring"][op];
+        EXPECT_EQ(s["submitted"].get<unsigned long>(), t[op].ops) << op;
+        EXPECT_EQ(s["completed"].get<unsigned long>(), t[op].ops) << op;
+        EXPECT_EQ(s[field].get<unsigned long>(), t[op].bytes) << op;
+    }
+    EXPECT_EQ(doc["drops"]["uring_unattributed"].get<unsigned long>(), 0u);
+}
+
 TEST(IoUring, TextReportListsTheRingsOperations) {
     IPCTRACE_REQUIRE_ROOT();
     const CommandResult r = run({ipctrace_bin(), "trace", "--", URING_PEER_BIN, "10", "100"});

@@ -9,12 +9,21 @@
 // Each operation is submitted and reaped on its own (one sqe in flight, one io_uring_enter),
 // so a completion's res is that operation's and a short one is counted as what it was.
 //
-//   uring_peer COUNT SIZE [async|fork]
+//   uring_peer COUNT SIZE [async|fork|multishot|overflow]
 // async: every sqe has IOSQE_ASYNC, so the kernel runs it in an io-wq worker thread and posts
 // its completion from there, not from the submitting thread.
 // fork: the parent only sends and writes, a forked child only receives and reads (its lines
 // are prefixed "child "), each through its own ring: two processes linked by the ring's traffic.
+// multishot: one multishot recv (IORING_RECV_MULTISHOT, buffers from a registered buffer ring)
+// receives COUNT messages that plain send(2) calls write, then the end of the stream; it prints
+// "recv CQES BYTES" (every cqe of the one recv, the last one's res 0) and "send COUNT BYTES".
+// The kernel posts every result but the last without the request.
+// overflow: a completion ring of 4 entries, and rounds of 16 pipe writes then 16 reads each
+// submitted before any cqe is reaped, so 12 of each round's cqes overflow the ring; it prints
+// "write" and "read" lines as above (io_uring_enter calls are liburing's business here: no
+// "enter" line).
 #include <liburing.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +32,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace {
@@ -139,12 +149,155 @@ int two_processes(long count, std::vector<char>& buf, int sv[2], int pfd[2]) {
     return 0;
 }
 
+// multishot: one recv armed once, COUNT messages from plain send(2), then EOF.
+int multishot(long count, std::vector<char>& buf, int sv[2]) {
+    constexpr unsigned kBuffers = 8, kGroup = 7;
+    io_uring ring{};
+    if (!init(ring)) return 1;
+    const size_t ring_bytes = kBuffers * sizeof(io_uring_buf);
+    void* mem = mmap(nullptr, ring_bytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) {
+        std::perror("uring_peer: mmap buffer ring");
+        return 1;
+    }
+    auto* br = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_ring_init(br);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<unsigned long>(br);
+    reg.ring_entries = kBuffers;
+    reg.bgid = kGroup;
+    if (const int err = io_uring_register_buf_ring(&ring, &reg, 0); err < 0) {
+        std::fprintf(stderr, "uring_peer: io_uring_register_buf_ring: %s\n", std::strerror(-err));
+        return 1;
+    }
+    std::vector<std::vector<char>> buffers(kBuffers, std::vector<char>(buf.size()));
+    for (unsigned i = 0; i < kBuffers; ++i)
+        io_uring_buf_ring_add(br, buffers[i].data(), static_cast<unsigned>(buf.size()), static_cast<unsigned short>(i),
+                              io_uring_buf_ring_mask(kBuffers), static_cast<int>(i));
+    io_uring_buf_ring_advance(br, kBuffers);
+
+    io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+    io_uring_prep_recv_multishot(sqe, sv[1], nullptr, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = kGroup;
+    if (io_uring_submit(&ring) != 1) {
+        std::fprintf(stderr, "uring_peer: submit recv_multishot\n");
+        return 1;
+    }
+    Tally sent, got;
+    bool more = true;
+    // One message at a time, its cqes reaped before the next; the end of the stream is the
+    // multishot's last cqe (res 0, no IORING_CQE_F_MORE).
+    for (long i = 0; i <= count && more; ++i) {
+        unsigned long long want = buf.size();
+        if (i < count) {
+            const ssize_t n = send(sv[0], buf.data(), buf.size(), 0);
+            if (n != static_cast<ssize_t>(buf.size())) return 1;
+            ++sent.ops;
+            sent.bytes += static_cast<unsigned long long>(n);
+        } else {
+            shutdown(sv[0], SHUT_WR);
+            want = 0;
+        }
+        for (unsigned long long have = 0; more && (have < want || (want == 0 && have == 0));) {
+            io_uring_cqe* cqe = nullptr;
+            if (const int err = io_uring_wait_cqe(&ring, &cqe); err < 0) {
+                std::fprintf(stderr, "uring_peer: wait recv_multishot: %s\n", std::strerror(-err));
+                return 1;
+            }
+            const int res = cqe->res;
+            more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+            if (res < 0) {
+                std::fprintf(stderr, "uring_peer: recv_multishot: %s\n", std::strerror(-res));
+                return 1;
+            }
+            ++got.ops;
+            got.bytes += static_cast<unsigned>(res);
+            if (res > 0) {  // give the buffer back to the ring
+                const unsigned id = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+                io_uring_buf_ring_add(br, buffers[id].data(), static_cast<unsigned>(buf.size()), static_cast<unsigned short>(id),
+                                      io_uring_buf_ring_mask(kBuffers), 0);
+                io_uring_buf_ring_advance(br, 1);
+            }
+            io_uring_cqe_seen(&ring, cqe);
+            if (res == 0) break;
+            have += static_cast<unsigned>(res);
+        }
+    }
+    if (more) {
+        std::fprintf(stderr, "uring_peer: recv_multishot did not end with the stream\n");
+        return 1;
+    }
+    io_uring_queue_exit(&ring);
+    std::printf("send %llu %llu\nrecv %llu %llu\n", sent.ops, sent.bytes, got.ops, got.bytes);
+    return 0;
+}
+
+// overflow: rounds of kBatch operations submitted with no cqe reaped, into a ring of kCq cqes.
+int overflow(long count, std::vector<char>& buf, int pfd[2]) {
+    constexpr unsigned kBatch = 16, kCq = 4;
+    io_uring_params params{};
+    params.flags = IORING_SETUP_CQSIZE;
+    params.cq_entries = kCq;
+    io_uring ring{};
+    if (const int err = io_uring_queue_init_params(kCq, &ring, &params); err < 0) {
+        std::fprintf(stderr, "uring_peer: io_uring_queue_init_params: %s\n", std::strerror(-err));
+        return 1;
+    }
+    if (static_cast<size_t>(buf.size()) * kBatch > 65536) {
+        std::fprintf(stderr, "uring_peer: overflow needs SIZE * %u within a pipe's 64 KiB\n", kBatch);
+        return 2;
+    }
+    Tally write, read;
+    bool overflowed = false;
+    for (long done = 0; done < count;) {
+        const unsigned n = static_cast<unsigned>(std::min<long>(kBatch, count - done));
+        for (int pass = 0; pass < 2; ++pass) {
+            for (unsigned i = 0; i < n; ++i) {  // the SQ holds 4: submit as it fills
+                io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+                if (!sqe) {
+                    io_uring_submit(&ring);
+                    sqe = io_uring_get_sqe(&ring);
+                }
+                if (pass == 0) io_uring_prep_write(sqe, pfd[1], buf.data(), static_cast<unsigned>(buf.size()), 0);
+                else io_uring_prep_read(sqe, pfd[0], buf.data(), static_cast<unsigned>(buf.size()), 0);
+            }
+            io_uring_submit(&ring);
+            overflowed = overflowed || io_uring_cq_has_overflow(&ring);
+            Tally& t = pass == 0 ? write : read;
+            for (unsigned got = 0; got < n; ++got) {  // liburing flushes the overflow list as it waits
+                io_uring_cqe* cqe = nullptr;
+                if (const int err = io_uring_wait_cqe(&ring, &cqe); err < 0) {
+                    std::fprintf(stderr, "uring_peer: wait: %s\n", std::strerror(-err));
+                    return 1;
+                }
+                if (cqe->res != static_cast<int>(buf.size())) {
+                    std::fprintf(stderr, "uring_peer: %s returned %d\n", pass == 0 ? "write" : "read", cqe->res);
+                    return 1;
+                }
+                ++t.ops;
+                t.bytes += static_cast<unsigned>(cqe->res);
+                io_uring_cqe_seen(&ring, cqe);
+            }
+        }
+        done += n;
+    }
+    if (!overflowed) {
+        std::fprintf(stderr, "uring_peer: the completion ring never overflowed\n");
+        return 1;
+    }
+    io_uring_queue_exit(&ring);
+    std::printf("write %llu %llu\nread %llu %llu\n", write.ops, write.bytes, read.ops, read.bytes);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool async = argc == 4 && std::strcmp(argv[3], "async") == 0, forked = argc == 4 && std::strcmp(argv[3], "fork") == 0;
-    if (argc != 3 && !async && !forked) {
-        std::fprintf(stderr, "usage: uring_peer COUNT SIZE [async|fork]\n");
+    const std::string mode = argc == 4 ? argv[3] : "";
+    const bool async = mode == "async", forked = mode == "fork";
+    if (argc < 3 || argc > 4 || (argc == 4 && !async && !forked && mode != "multishot" && mode != "overflow")) {
+        std::fprintf(stderr, "usage: uring_peer COUNT SIZE [async|fork|multishot|overflow]\n");
         return 2;
     }
     if (async) g_sqe_flags = IOSQE_ASYNC;
@@ -160,6 +313,8 @@ int main(int argc, char** argv) {
     }
     std::vector<char> buf(static_cast<size_t>(size), 'x');
     if (forked) return two_processes(count, buf, sv, pfd);
+    if (mode == "multishot") return multishot(count, buf, sv);
+    if (mode == "overflow") return overflow(count, buf, pfd);
     io_uring ring{};
     if (!init(ring)) return 1;
     Tally send, recv, write, read;
