@@ -200,7 +200,7 @@ __noinline int uring_count_cqe(u32 tgid, u32 mechanism, u32 opcode, u64 file, s3
 		s->bytes_out += res;
 	else if (bytes == URING_BYTES_ZERO)
 		s->bytes_zero_copy += res;
-	if (track_objects && file && mechanism != MECH_IO_URING)
+	if (track_objects && file && mechanism != MECH_IO_URING && (mechanism != MECH_FILE || track_file_objects))
 		uring_count_object(tgid, mechanism, file, bytes, res);
 	return 0;
 }

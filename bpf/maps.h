@@ -9,6 +9,9 @@ const volatile unsigned int filter_mode = FILTER_TARGETS;
 const volatile unsigned int self_tgid = 0;
 const volatile unsigned long long target_cgroup = 0; /* FILTER_CGROUP */
 const volatile bool track_objects = false;           /* fill `objects` (trace's communication map) */
+/* Regular files among them (MECH_FILE): only when they count as IPC (--include-file-io, run's
+ * `file` workload). A machine-wide trace of a build would fill `objects` with the files read. */
+const volatile bool track_file_objects = false;
 /* Split waits by what became ready, count passed descriptors and io_uring operations: what
  * applications do and run's bundled workloads never do. Off, the verifier drops that code
  * (a third of start-up's verification) and the io_uring programs are not loaded. */

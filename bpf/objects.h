@@ -160,6 +160,8 @@ static __always_inline void count_object(const struct syscall_key *call_key, con
 	struct object_stats *s;
 	bool created;
 
+	if (key.mechanism == MECH_FILE && !track_file_objects)
+		return;
 	if (rule->object == OBJ_RET)
 		key.object = ret;
 	s = lookup_or_init(&objects, &key, &zero, DROP_OBJECTS_FULL, &created);

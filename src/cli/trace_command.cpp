@@ -79,6 +79,7 @@ public:
         auto checked = check_trace_options(text_, getpid());
         if (!checked) return report_error(ExitCode::BadInput, checked.error());
         TraceSettings settings = std::move(checked).value();
+        settings.include_file_io = include_file_io_;
         if (auto st = metrics_.check(); !st) return report_error(ExitCode::BadInput, st.error());
         const bool command = settings.target.kind == TraceTarget::Kind::Command;
         if (!html_.empty() && (html_ == output_ || html_ == dot_ || html_ == "-"))

@@ -25,7 +25,9 @@ Measurement measure_run(const workloads::Workload& w, const workloads::Params& p
             // A workload has a few roles, not thousands: small preallocated process tables
             // load ~4 ms faster. A role's child past them would be counted as dropped.
             constexpr uint32_t kRunMaxProcs = 1024;
-            tracer.emplace(Tracer::Scope::Targets, verbose, 0, track_objects, kRunMaxProcs, budget);
+            // run's workloads are a few processes: the `file` workload's file is their IPC object
+            tracer.emplace(Tracer::Scope::Targets, verbose, 0, track_objects ? Tracer::Objects::IpcAndFiles : Tracer::Objects::None,
+                           kRunMaxProcs, budget);
             if (self_cost) tracer->enable_self_cost();
             check_stop();
             tracer->attach();  // nothing is counted until a target is added

@@ -130,7 +130,8 @@ TraceOutcome run_trace(const TraceSettings& settings, bool verbose, const Interv
     const TraceTarget& target = settings.target;
     const bool command = target.kind == TraceTarget::Kind::Command;
     TraceSignals signals(command ? TraceSignals::Mode::Forward : TraceSignals::Mode::Stop);
-    Tracer tracer(scope_of(target.kind), verbose, target.cgroup_id, /*track_objects=*/true, settings.max_procs,
+    Tracer tracer(scope_of(target.kind), verbose, target.cgroup_id,
+                  settings.include_file_io ? Tracer::Objects::IpcAndFiles : Tracer::Objects::Ipc, settings.max_procs,
                   /*track_budget=*/false, /*track_app_io=*/true);
     Harvester harvester(tracer, settings.keep_exited, kReclaimAgeNs);
     std::optional<LiveSnapshot::Following> following;  // after `harvester`: ends before it

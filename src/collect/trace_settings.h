@@ -24,6 +24,7 @@ struct TraceSettings {
     std::string comm;
     uint32_t max_procs = 0;  // --max-procs: size of the per-process kernel tables, 0: built-in
     size_t keep_exited = kDefaultKeepExited;
+    bool include_file_io = false;  // --include-file-io: regular files are IPC objects too (the map's edges)
     std::vector<std::string> notes;  // adjustments to tell the user (a thread id traced as its process)
 };
 

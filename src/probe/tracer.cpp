@@ -67,7 +67,7 @@ MapSizes map_sizes(uint32_t max_procs, const MapSizes& built_in) {
     return {max_procs, max_procs, std::max(built_in.stats, max_procs * 2)};
 }
 
-Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects, uint32_t max_procs, bool track_budget,
+Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, Objects objects, uint32_t max_procs, bool track_budget,
                bool track_app_io) {
     g_verbose = verbose;
     libbpf_set_print(print_libbpf);
@@ -86,7 +86,9 @@ Tracer::Tracer(Scope scope, bool verbose, uint64_t cgroup_id, bool track_objects
     KernelBtf::set_load_ids(kernel_btf.rdonly_cast_id());
     skel_->rodata->filter_mode = scope == Scope::All ? FILTER_ALL : scope == Scope::Cgroup ? FILTER_CGROUP : FILTER_TARGETS;
     skel_->rodata->target_cgroup = cgroup_id;
+    const bool track_objects = objects != Objects::None;
     skel_->rodata->track_objects = track_objects;
+    skel_->rodata->track_file_objects = objects == Objects::IpcAndFiles;
     skel_->rodata->track_budget = track_budget;
     skel_->rodata->track_app_io = track_app_io;
     if (!track_app_io) {

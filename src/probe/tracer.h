@@ -25,17 +25,21 @@ public:
     // Targets: the pids given to add_target() and their descendants; All: every process
     // but ipctrace; Cgroup: every process in the cgroup (v2) whose id is `cgroup_id`.
     enum class Scope { Targets, All, Cgroup };
+    // Which calls are also counted per IPC object, for the communication map (one more map
+    // update per call): none, those on IPC files, or those on regular files too. A regular
+    // file is IPC only when the user says so (--include-file-io; run's `file` workload): a
+    // machine-wide trace of a build would fill the object table with the headers it reads.
+    enum class Objects { None, Ipc, IpcAndFiles };
 
     // Opens and loads the programs; throws TraceError with context ("load: …").
-    // track_objects: also count per IPC object, for the communication map (one more map
-    // update per call). max_procs (0: the built-in sizes): how many processes the
+    // objects: see Objects. max_procs (0: the built-in sizes): how many processes the
     // per-process tables hold (`targets`, `procs`), set before load; the statistics tables
     // grow with it (see map_sizes()).
     // track_budget: also keep each process's time budget (bpf/budget.h; compare's traced runs),
     // which costs every traced call and context switch two timestamps and a map update.
     // track_app_io: split poll-family waits by what became ready, count descriptors passed with
     // SCM_RIGHTS and io_uring's operations (trace; run's bundled workloads use none of them).
-    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, bool track_objects = false, uint32_t max_procs = 0,
+    Tracer(Scope scope, bool verbose, uint64_t cgroup_id = 0, Objects objects = Objects::None, uint32_t max_procs = 0,
            bool track_budget = false, bool track_app_io = false);
     ~Tracer();
     Tracer(const Tracer&) = delete;

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 
+#include "prometheus_server.h"
 #include "subprocess.h"
 
 namespace ipctrace::testing {
@@ -149,6 +150,35 @@ TEST(TraceMap, FifoByPathPosixObjectsByName) {
         }
         EXPECT_EQ(named, 1) << wdoc["map"].dump();
     }
+}
+
+// Regular files are objects of the map only when they count as IPC (--include-file-io): a
+// process reading many files (a compiler and its headers, under --all) must not fill the
+// kernel's object table and crowd out the pipes and sockets the map is for.
+TEST(TraceMap, RegularFilesAreObjectsOnlyWhenFileIoCountsAsIpc) {
+    IPCTRACE_REQUIRE_ROOT();
+    TempDir dir;
+    const unsigned files = 200;
+    for (unsigned i = 0; i < files; ++i) std::ofstream(dir.path() + "/f" + std::to_string(i)) << "x";
+    auto file_objects = [&](bool include) {
+        std::vector<std::string> argv = {ipctrace_bin(), "trace", "--json"};
+        if (include) argv.push_back("--include-file-io");
+        for (const char* a : {"--", "sh", "-c"}) argv.push_back(a);
+        argv.push_back("cat " + dir.path() + "/f* | cat >/dev/null");
+        const CommandResult r = run(argv);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const json doc = json::parse(r.err);
+        unsigned n = 0, pipes = 0;
+        for (const auto& o : doc["map"]["objects"]) {
+            n += o["mechanism"] == "file";
+            pipes += o["mechanism"] == "pipe";
+        }
+        EXPECT_EQ(pipes, 1u) << "the pipe between the two cats is an object either way";
+        EXPECT_EQ(doc["drops"]["objects_full"].get<unsigned long>(), 0u);
+        return n;
+    };
+    EXPECT_EQ(file_objects(false), 0u);
+    EXPECT_GE(file_objects(true), files) << "each file cat read is an object with --include-file-io";
 }
 
 }  // namespace
