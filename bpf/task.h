@@ -48,25 +48,28 @@ static __always_inline void *kernel_cast(const void *ptr, u32 btf_id)
 	(__builtin_types_compatible_p(type_, struct file)      ? kbtf_file                    \
 	 : __builtin_types_compatible_p(type_, struct socket)  ? kbtf_socket                  \
 	 : __builtin_types_compatible_p(type_, struct pt_regs) ? kbtf_pt_regs                 \
+	 : __builtin_types_compatible_p(type_, struct fd)      ? kbtf_fd                      \
 							       : 0)
 #define KERNEL_CAST(type, ptr) ((type *)kernel_cast((void *)(ptr), KERNEL_BTF_ID(type)))
 /* The file behind fd. The task pointer is typed (bpf_get_current_task_btf), so the walk to
- * the fd table is plain loads; only the table slot needs a read (BTF does not type it). The
- * file stays untyped, a number the global classify_*_g functions can take: KERNEL_CAST it
- * for plain loads. */
+ * the fd table is plain loads. BTF does not type the table's slots (an array of pointers), so
+ * a slot is cast to an 8-byte kernel struct whose first word is read: a plain load too, where
+ * bpf_probe_read_kernel cost a helper call on every call classified by its fd. The file
+ * stays untyped, a number the global classify_*_g functions can take: KERNEL_CAST it for
+ * plain loads. */
 static __always_inline struct file *file_of_fd(struct task_struct *task, unsigned long fd)
 {
 	struct files_struct *files = task->files;
 	struct fdtable *fdt;
-	struct file *file = NULL;
+	u64 slots;
 
 	if (!files)
 		return NULL;
 	fdt = files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
-	return file;
+	slots = (u64)fdt->fd;
+	return (struct file *)KERNEL_CAST(struct fd, slots + fd * sizeof(struct file *))->word;
 }
 
 /* The fork family's numbers (x86_64): a child's first event is its return from one of them. */
