@@ -137,7 +137,6 @@ int BPF_PROG(on_sys_exit, struct pt_regs *raw_regs, long ret)
 		if (bucket >= IPC_HIST_BUCKETS) /* for the verifier */
 			bucket = IPC_HIST_BUCKETS - 1;
 		/* One entry for all CPUs (see maps.h): atomic adds, a process's threads share it. */
-		__sync_fetch_and_add(&s->count, 1);
 		__sync_fetch_and_add(&s->total_ns, duration);
 		__sync_fetch_and_add(&s->hist[bucket], 1);
 		if (nvcsw)

@@ -139,8 +139,8 @@ struct syscall_key {
 	unsigned char pad;
 };
 
+/* No call count: it is the sum of hist (the collector adds it up), one atomic add fewer per call. */
 struct syscall_stats {
-	unsigned long long count;
 	unsigned long long errors;
 	unsigned long long total_ns;
 	unsigned long long bytes_in;   /* user → kernel */

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <cerrno>
@@ -186,7 +187,7 @@ Snapshot Tracer::snapshot() const {
     Snapshot snap;
     for_each<syscall_key, syscall_stats>(bpf_map__fd(skel_->maps.syscall_stats), [&](const syscall_key& k, const syscall_stats& v) {
         CallStats& c = snap.calls[{static_cast<pid_t>(k.tgid), static_cast<Mechanism>(k.mechanism), k.nr}];
-        c.count = v.count;
+        c.count = std::accumulate(std::begin(v.hist), std::end(v.hist), uint64_t{0});  // one bucket per call
         c.errors = v.errors;
         c.total_ns = v.total_ns;
         c.bytes_in = v.bytes_in;
