@@ -106,7 +106,10 @@ tracepoint:syscalls:sys_enter_semctl
 
 
 # trace's per-call programs, as bpftool names them (15 characters).
-PER_CALL_PROGRAMS = ("on_sys_enter", "on_sys_exit", "on_uring_submit", "on_uring_comple")
+# bpftool names a program by its BTF name, in full ("on_uring_complete"); the kernel's own name
+# is cut at 15 characters ("on_uring_comple"): both are accepted.
+PER_CALL_PROGRAMS = ("on_sys_enter", "on_sys_exit", "on_uring_submit", "on_uring_complete", "on_uring_comple",
+                     "on_uring_overflow", "on_uring_overfl")
 
 
 def irq_work_interrupts():
