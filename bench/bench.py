@@ -1158,8 +1158,8 @@ def to_markdown(res):
               f"| `bpftrace` counting the same calls, `-c 'ipctrace run sem --count 1 --no-trace'` | "
               f"{fmt_spread(s['peak_rss_bytes']['bpftrace'], fm)} | {fmt_spread(s['wall_with_rss_ns']['bpftrace'])} |", ""]
         if s.get("vmlinux_btf_bytes"):
-            L += [f"The kernel's BTF that libbpf reads and parses at load: /sys/kernel/btf/vmlinux, "
-                  f"{s['vmlinux_btf_bytes'] / MiB:.1f} MiB.", ""]
+            L += [f"The kernel's BTF, /sys/kernel/btf/vmlinux, is {s['vmlinux_btf_bytes'] / MiB:.1f} MiB: what libbpf would "
+                  "read and parse at load if ipctrace relocated against it (the row \"opened\" above says whether it did).", ""]
 
     sc = res.get("selfcost")
     if sc:
