@@ -43,6 +43,11 @@ std::map<std::string, Tally> tallies(const std::string& out) {
     return t;
 }
 
+// `ipctrace trace --json -- uring_peer COUNT SIZE MODE`: the report is on stderr, the tally on stdout.
+CommandResult trace_peer(unsigned long count, unsigned long size, const char* mode) {
+    return run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), mode});
+}
+
 void check_ring(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
@@ -107,7 +112,7 @@ TEST(IoUring, OperationsRunInIoWqWorkersAreTheSubmittersToo) {
 TEST(IoUring, TwoProcessesLinkedByTheirRingsTraffic) {
     IPCTRACE_REQUIRE_ROOT();
     const unsigned long count = 50, size = 65536;
-    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), "fork"});
+    const CommandResult r = trace_peer(count, size, "fork");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto t = tallies(r.out);
     ASSERT_EQ(t["send"].bytes, count * size) << r.out;
@@ -154,7 +159,7 @@ const json& process_named(const json& doc, const char* comm) {
 TEST(IoUring, MultishotResultsPostedWithoutTheRequestAreItsOwn) {
     IPCTRACE_REQUIRE_ROOT();
     const unsigned long count = 50, size = 1000;
-    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), "multishot"});
+    const CommandResult r = trace_peer(count, size, "multishot");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto t = tallies(r.out);
     ASSERT_EQ(t["send"].bytes, count * size) << r.out;
@@ -181,7 +186,7 @@ TEST(IoUring, MultishotResultsPostedWithoutTheRequestAreItsOwn) {
 TEST(IoUring, CompletionsThatOverflowTheRingAreCountedOnce) {
     IPCTRACE_REQUIRE_ROOT();
     const unsigned long count = 64, size = 1000;
-    const CommandResult r = run({ipctrace_bin(), "trace", "--json", "--", URING_PEER_BIN, std::to_string(count), std::to_string(size), "overflow"});
+    const CommandResult r = trace_peer(count, size, "overflow");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto t = tallies(r.out);
     ASSERT_EQ(t["write"].ops, count) << r.out;
