@@ -57,7 +57,7 @@ public:
             ->type_name("N");
         cmd_->add_flag("--json", json_, "Print the report as JSON (docs/trace.md)");
         cmd_->add_option("-o,--output", output_, "Write the reports to FILE instead of stdout (stderr for a command)")->type_name("FILE");
-        cmd_->add_flag("--include-file-io", include_file_io_, "Count regular-file reads and writes as IPC (off: reported apart)");
+        cmd_->add_flag("--include-file-io", include_file_io_, "Count regular-file reads and writes as IPC, each file an object of the map (off: reported apart, no file in the map)");
         cmd_->add_option("--html", html_, "Also write a self-contained HTML page to FILE: the tables, the map drawn as a graph, the latency histograms (docs/html.md)")
             ->type_name("FILE");
         cmd_->add_option("--dot", dot_, "Also write the communication map (who talks to whom) as Graphviz DOT to FILE")
