@@ -245,13 +245,4 @@ static __always_inline void uring_completed(u64 ctx, u64 req, struct io_uring_cq
 	uring_count_cqe(tgid, uring_mechanism(file), opcode, file, BPF_CORE_READ(cqe, res));
 }
 
-/* io_uring_cqe_overflow(ctx, user_data, res, cflags, ocqe): the completion ring was full, so
- * the cqe waits on the overflow list (ocqe; NULL when even that failed and the cqe is lost,
- * which the ring's own overflow counter tells the application). Either way the operation
- * completed here, and no io_uring_complete follows for it. */
-static __always_inline void uring_overflowed(u64 ctx, u64 user_data, s32 res, u32 cflags)
-{
-	uring_count_orphan_cqe(ctx, user_data, res, cflags);
-}
-
 #endif /* IPCTRACE_IO_URING_H */

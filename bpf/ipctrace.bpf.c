@@ -241,10 +241,13 @@ int BPF_PROG(on_uring_complete, struct io_ring_ctx *ring, void *req, struct io_u
 	return 0;
 }
 
+/* The completion ring was full: the cqe waits on the overflow list (ocqe; NULL when even that
+ * failed and the cqe is lost, which the ring's own overflow counter tells the application).
+ * Either way the operation completed here, and no io_uring_complete follows for it. */
 SEC("raw_tp/io_uring_cqe_overflow")
 int BPF_PROG(on_uring_overflow, void *ring, u64 user_data, s32 res, u32 cflags)
 {
-	uring_overflowed((u64)ring, user_data, res, cflags);
+	uring_count_orphan_cqe((u64)ring, user_data, res, cflags);
 	return 0;
 }
 

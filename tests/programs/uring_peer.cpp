@@ -236,6 +236,10 @@ int multishot(long count, std::vector<char>& buf, int sv[2]) {
 // overflow: rounds of kBatch operations submitted with no cqe reaped, into a ring of kCq cqes.
 int overflow(long count, std::vector<char>& buf, int pfd[2]) {
     constexpr unsigned kBatch = 16, kCq = 4;
+    if (static_cast<size_t>(buf.size()) * kBatch > 65536) {
+        std::fprintf(stderr, "uring_peer: overflow needs SIZE * %u within a pipe's 64 KiB\n", kBatch);
+        return 2;
+    }
     io_uring_params params{};
     params.flags = IORING_SETUP_CQSIZE;
     params.cq_entries = kCq;
@@ -243,10 +247,6 @@ int overflow(long count, std::vector<char>& buf, int pfd[2]) {
     if (const int err = io_uring_queue_init_params(kCq, &ring, &params); err < 0) {
         std::fprintf(stderr, "uring_peer: io_uring_queue_init_params: %s\n", std::strerror(-err));
         return 1;
-    }
-    if (static_cast<size_t>(buf.size()) * kBatch > 65536) {
-        std::fprintf(stderr, "uring_peer: overflow needs SIZE * %u within a pipe's 64 KiB\n", kBatch);
-        return 2;
     }
     Tally write, read;
     bool overflowed = false;
